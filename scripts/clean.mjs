@@ -1,0 +1,4 @@
+// Removes build output folders given on the command line; portable replacement for `rm -rf`.
+import { rmSync } from "node:fs";
+
+for (const dir of process.argv.slice(2)) rmSync(dir, { recursive: true, force: true });

@@ -1,0 +1,6 @@
+import type { Command } from "./command.js";
+import { benchCommand } from "./commands/bench.js";
+import { demoCommand } from "./commands/demo.js";
+
+/** Every subcommand, in `--help` order. A module adds its command with one import and one entry. */
+export const commands: readonly Command[] = [demoCommand, benchCommand];

@@ -1,0 +1,6 @@
+/**
+ * memkit/fallible.
+ *
+ * @module
+ */
+export {};

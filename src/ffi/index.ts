@@ -1,0 +1,6 @@
+/**
+ * memkit/ffi.
+ *
+ * @module
+ */
+export {};

@@ -1,0 +1,6 @@
+/**
+ * memkit/heap.
+ *
+ * @module
+ */
+export {};

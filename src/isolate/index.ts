@@ -1,0 +1,6 @@
+/**
+ * memkit/isolate.
+ *
+ * @module
+ */
+export {};

@@ -1,0 +1,6 @@
+/**
+ * memkit/once.
+ *
+ * @module
+ */
+export {};

@@ -1,0 +1,76 @@
+import { execFileSync, spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import { runCli } from "../../src/cli/run-cli.js";
+import { captureIo } from "../helpers/capture-io.js";
+
+const bin = fileURLToPath(new URL("../../dist/cli/main.js", import.meta.url));
+
+describe("memkit CLI", () => {
+  it("--help lists every subcommand", async () => {
+    const io = captureIo();
+    expect(await runCli(["--help"], io)).toBe(0);
+    const text = io.stdout.join("\n");
+    for (const name of ["demo", "bench"]) expect(text).toMatch(new RegExp(`^  ${name} `, "m"));
+  });
+
+  it("--version prints the package version", async () => {
+    const io = captureIo();
+    expect(await runCli(["--version"], io)).toBe(0);
+    expect(io.stdout[0]).toMatch(/^\d+\.\d+\.\d+/);
+  });
+
+  it("an unknown command exits 2 with a one-line hint", async () => {
+    const io = captureIo();
+    expect(await runCli(["frobnicate"], io)).toBe(2);
+    expect(io.stderr).toHaveLength(1);
+    expect(io.stderr[0]).toContain("memkit --help");
+  });
+
+  it("an unknown flag exits 2 with a one-line hint", async () => {
+    const io = captureIo();
+    expect(await runCli(["demo", "--nope"], io)).toBe(2);
+    expect(io.stderr).toHaveLength(1);
+    expect(io.stderr[0]).toContain("memkit demo --help");
+  });
+
+  it("no arguments prints help and exits 2", async () => {
+    const io = captureIo();
+    expect(await runCli([], io)).toBe(2);
+    expect(io.stdout.join("\n")).toContain("Usage: memkit");
+  });
+
+  it("subcommand --help shows usage and --json where the command reports", async () => {
+    const io = captureIo();
+    expect(await runCli(["bench", "--help"], io)).toBe(0);
+    expect(io.stdout.join("\n")).toContain("--json");
+  });
+
+  it("bench rejects a bad --rounds", async () => {
+    const io = captureIo();
+    expect(await runCli(["bench", "--rounds", "0"], io)).toBe(2);
+  });
+
+  it("bench --json prints parseable JSON", async () => {
+    const io = captureIo();
+    expect(await runCli(["bench", "--json", "--rounds", "1", "--", ...[]], io)).toBe(0);
+    expect(JSON.parse(io.stdout.join("\n"))).toHaveProperty("benches");
+  });
+
+  it("demo runs the tour", async () => {
+    const io = captureIo();
+    expect(await runCli(["demo"], io)).toBe(0);
+    expect(io.stdout.join("\n")).toContain("tour complete");
+  });
+
+  it("the built bin prints no colour into a pipe", () => {
+    const out = execFileSync(process.execPath, [bin, "--help"], { env: { ...process.env, FORCE_COLOR: undefined } });
+    expect(out.toString()).not.toContain("\x1b[");
+  });
+
+  it("the built bin exits 2 on an unknown command", () => {
+    const result = spawnSync(process.execPath, [bin, "nope"]);
+    expect(result.status).toBe(2);
+    expect(result.stderr.toString().trim().split("\n")).toHaveLength(1);
+  });
+});
