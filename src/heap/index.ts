@@ -1,6 +1,32 @@
 /**
- * memkit/heap.
+ * memkit/heap: malloc/free inside an `ArrayBuffer`, `SharedArrayBuffer` or `WebAssembly.Memory`,
+ * with TLSF, arena and pool strategies, typed cells freed by `using`, and use-after-free,
+ * double-free, corruption and leak detection.
  *
  * @module
  */
-export {};
+import "./tlsf.js";
+import "./arena.js";
+import "./pool.js";
+
+export { ArenaHeap } from "./arena.js";
+export type { HeapMemory, WasmMemory } from "./backing.js";
+export { Cell, type CellType, type ViewOf } from "./cell.js";
+export { defaultHeap } from "./default-heap.js";
+export {
+  DoubleFreeError,
+  HeapCorruptionError,
+  InvalidAlignmentError,
+  InvalidPointerError,
+  InvalidSizeError,
+  LayoutVersionError,
+  NotAHeapError,
+  OutOfMemoryError,
+  UnsupportedError,
+  UseAfterFreeError,
+} from "./errors.js";
+export { Heap, type HeapSnapshot } from "./heap.js";
+export type { HeapInstanceOptions, HeapOptions, LeakReport, StrategyName, ZeroMode } from "./options.js";
+export { PoolHeap } from "./pool.js";
+export type { HeapStats, LiveBlock, SiteReport } from "./stats.js";
+export { TlsfHeap } from "./tlsf.js";

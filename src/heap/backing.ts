@@ -1,0 +1,88 @@
+import { InvalidArgumentError } from "../internal/errors.js";
+
+/**
+ * A `WebAssembly.Memory`, typed by shape because Node's type definitions do not declare the
+ * `WebAssembly` namespace (only the DOM library does).
+ */
+export interface WasmMemory {
+  readonly buffer: ArrayBuffer | SharedArrayBuffer;
+  grow(deltaPages: number): number;
+}
+
+/** Memory a heap can live in. */
+export type HeapMemory = ArrayBuffer | SharedArrayBuffer | WasmMemory;
+
+function isWasmMemory(memory: unknown): memory is WasmMemory {
+  const ctor = (globalThis as { WebAssembly?: { Memory?: new (...args: never[]) => unknown } }).WebAssembly?.Memory;
+  return ctor !== undefined && memory instanceof ctor;
+}
+
+const WASM_PAGE = 65536;
+
+/**
+ * One interface over the three kinds of backing memory and their different ways of growing:
+ * a resizable `ArrayBuffer` resizes in place, a growable `SharedArrayBuffer` grows in place
+ * (views without a length follow it), and a `WebAssembly.Memory` grows by pages and, when not
+ * shared, detaches its old buffer, so views over it must be re-created.
+ */
+export class Backing {
+  readonly memory: HeapMemory;
+  readonly shared: boolean;
+  readonly wasm: boolean;
+
+  constructor(memory: HeapMemory) {
+    if (isWasmMemory(memory)) {
+      this.wasm = true;
+      this.shared = memory.buffer instanceof SharedArrayBuffer;
+    } else if (memory instanceof SharedArrayBuffer) {
+      this.wasm = false;
+      this.shared = true;
+    } else if (memory instanceof ArrayBuffer) {
+      this.wasm = false;
+      this.shared = false;
+    } else {
+      throw new InvalidArgumentError(
+        `A heap needs an ArrayBuffer, SharedArrayBuffer or WebAssembly.Memory, got ${Object.prototype.toString.call(memory)}`,
+      );
+    }
+    this.memory = memory;
+  }
+
+  /** The current buffer (a WebAssembly memory hands out a new one after it grows). */
+  get buffer(): ArrayBuffer | SharedArrayBuffer {
+    return this.wasm ? (this.memory as WasmMemory).buffer : (this.memory as ArrayBuffer | SharedArrayBuffer);
+  }
+
+  /** The most the buffer itself can ever hold (WebAssembly: unknown, so the 32-bit limit). */
+  get maxByteLength(): number {
+    const memory = this.memory;
+    if (isWasmMemory(memory)) return 2 ** 32;
+    if (memory instanceof SharedArrayBuffer) return memory.growable ? memory.maxByteLength : memory.byteLength;
+    return memory.resizable ? memory.maxByteLength : memory.byteLength;
+  }
+
+  /** Tries to make the buffer at least `bytes` long; false when it cannot. */
+  growTo(bytes: number): boolean {
+    const memory = this.memory;
+    try {
+      if (isWasmMemory(memory)) {
+        const have = memory.buffer.byteLength;
+        if (have >= bytes) return true;
+        memory.grow(Math.ceil((bytes - have) / WASM_PAGE));
+        return true;
+      }
+      if (memory.byteLength >= bytes) return true;
+      if (memory instanceof SharedArrayBuffer) {
+        if (!memory.growable || bytes > memory.maxByteLength) return false;
+        memory.grow(bytes);
+        return true;
+      }
+      if (!memory.resizable || bytes > memory.maxByteLength) return false;
+      memory.resize(bytes);
+      return true;
+    } catch {
+      // The engine refused (no address space, maximum reached): the caller reports OOM.
+      return false;
+    }
+  }
+}

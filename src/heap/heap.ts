@@ -1,0 +1,675 @@
+import { InvalidArgumentError, InvalidSizeError } from "../internal/errors.js";
+import { checkSize } from "../internal/validate.js";
+import { Backing, type HeapMemory } from "./backing.js";
+import { Cell, type CellType, type ViewOf } from "./cell.js";
+import {
+  DoubleFreeError,
+  HeapCorruptionError,
+  InvalidAlignmentError,
+  InvalidPointerError,
+  LayoutVersionError,
+  NotAHeapError,
+  OutOfMemoryError,
+} from "./errors.js";
+import { Guard } from "./guard.js";
+import {
+  ALIGN,
+  FLAG_SHARED,
+  FLAG_ZERO_ALLOC,
+  FLAG_ZERO_FREE,
+  H_BASE,
+  H_END,
+  H_FLAGS,
+  H_HIGH_WATER,
+  H_LIVE,
+  H_LOCK,
+  H_MAGIC,
+  H_MAX_END,
+  H_PARAM,
+  H_PEAK,
+  H_SECRET,
+  H_STRATEGY,
+  H_USED,
+  H_VERSION,
+  LAYOUT_VERSION,
+  MAGIC,
+  MAX_OFFSET,
+} from "./layout.js";
+import { lockWord, unlockWord } from "./lock.js";
+import type { HeapInstanceOptions, HeapOptions, LeakReport, StrategyName } from "./options.js";
+import type { HeapStats, LiveBlock, SiteReport } from "./stats.js";
+import { computeStats, groupBySite } from "./stats.js";
+
+/** A copy of a heap's whole memory, from `heap.snapshot()`. */
+export interface HeapSnapshot {
+  readonly bytes: Uint8Array;
+  readonly base: number;
+  readonly end: number;
+  /** @internal cells created after this serial are revoked on restore. */
+  readonly cellSerial: number;
+  /** @internal guard state (debug/tracking) at snapshot time. */
+  readonly guardState: unknown;
+}
+
+type StrategyClass = {
+  readonly strategyId: number;
+  readonly controlBytes: number;
+  new (backing: Backing, base: number, options: HeapInstanceOptions): Heap;
+};
+
+const strategies = new Map<number, StrategyClass>();
+const strategyIds: Record<StrategyName, number> = { tlsf: 1, arena: 2, pool: 3 };
+const MIB = 1024 * 1024;
+
+function checkAlign(align: unknown): number {
+  if (typeof align !== "number" || !Number.isInteger(align) || align < 1 || align > 65536 || (align & (align - 1)) !== 0) {
+    throw new InvalidAlignmentError(align);
+  }
+  return align < ALIGN ? ALIGN : align;
+}
+
+/**
+ * A heap: malloc/free inside one `ArrayBuffer`, `SharedArrayBuffer` or `WebAssembly.Memory`.
+ * Pointers are byte offsets into that memory (the same numbers a WebAssembly module sees).
+ * The strategy (TLSF, arena or pool) decides the block layout; this class holds what they share:
+ * the header, growth, locking for shared memory, typed cells, checks, stats and snapshots.
+ *
+ * @example
+ * ```ts
+ * import { Heap } from "memkit/heap";
+ * const heap = Heap.create();
+ * const p = heap.malloc(64);
+ * heap.u8[p] = 42;
+ * heap.free(p);
+ * ```
+ */
+export abstract class Heap {
+  /** @internal */
+  static readonly strategyId: number = 0;
+  /** @internal Header plus the strategy's control words, in bytes. */
+  static readonly controlBytes: number = 0;
+
+  /** @internal */
+  static registerStrategy(ctor: StrategyClass): void {
+    strategies.set(ctor.strategyId, ctor);
+  }
+
+  /**
+   * Creates a heap in new memory that grows on demand (a resizable `ArrayBuffer`, or a growable
+   * `SharedArrayBuffer` with `shared: true`).
+   *
+   * @param options Strategy, sizes, zeroing, debugging.
+   * @returns The heap.
+   * @throws {InvalidSizeError} ERR_MEMKIT_INVALID_SIZE for a bad size.
+   * @example
+   * ```ts
+   * const heap = Heap.create({ initialBytes: 1 << 20, maxBytes: 64 << 20 });
+   * ```
+   */
+  static create(options: HeapOptions = {}): Heap {
+    const initial = checkSize(options.initialBytes ?? MIB, "initialBytes", 4096, MAX_OFFSET);
+    const max = checkSize(options.maxBytes ?? Math.max(initial, 1024 * MIB), "maxBytes", initial, MAX_OFFSET);
+    const memory = options.shared
+      ? new SharedArrayBuffer(initial, { maxByteLength: max })
+      : new ArrayBuffer(initial, { maxByteLength: max });
+    return Heap.over(memory, { ...options, maxBytes: max });
+  }
+
+  /**
+   * Creates a heap in one fixed preallocated buffer that never grows (the "static pool" mode).
+   *
+   * @param bytes Size of the buffer.
+   * @param options Strategy, zeroing, debugging.
+   * @returns The heap.
+   * @throws {InvalidSizeError} ERR_MEMKIT_INVALID_SIZE for a bad size.
+   * @example
+   * ```ts
+   * const heap = Heap.fixed(64 * 1024);
+   * ```
+   */
+  static fixed(bytes: number, options: Omit<HeapOptions, "initialBytes" | "maxBytes" | "shared"> = {}): Heap {
+    return Heap.over(new ArrayBuffer(checkSize(bytes, "bytes", 256, MAX_OFFSET)), options);
+  }
+
+  /**
+   * Formats a new heap inside memory the caller provides (from `options.base` to its end, growing
+   * up to `maxBytes` if the memory can grow). Whatever the memory held there is overwritten.
+   *
+   * @param memory The backing memory.
+   * @param options Strategy, base offset, maximum, zeroing, debugging.
+   * @returns The heap.
+   * @throws {InvalidSizeError} ERR_MEMKIT_INVALID_SIZE when the memory is too small or base is bad.
+   * @example
+   * ```ts
+   * const memory = new WebAssembly.Memory({ initial: 2, maximum: 100 });
+   * const heap = Heap.over(memory, { base: 65536 });
+   * ```
+   */
+  static over(memory: HeapMemory, options: HeapOptions = {}): Heap {
+    const backing = new Backing(memory);
+    const base = checkSize(options.base ?? 0, "base", 0, MAX_OFFSET);
+    if (base % ALIGN !== 0) throw new InvalidSizeError(`base must be a multiple of ${ALIGN}, got ${base}`, base);
+    const ctor = strategies.get(strategyIds[options.strategy ?? "tlsf"]);
+    if (ctor === undefined) {
+      throw new InvalidArgumentError(`Unknown strategy ${String(options.strategy)}: use "tlsf", "arena" or "pool"`);
+    }
+    const length = backing.buffer.byteLength;
+    const requestedEnd = options.maxBytes === undefined ? MAX_OFFSET : base + checkSize(options.maxBytes, "maxBytes", 0, MAX_OFFSET);
+    const maxEnd = Math.min(MAX_OFFSET, backing.maxByteLength, requestedEnd) & -ALIGN;
+    const minimum = base + ctor.controlBytes + 64;
+    if (length < minimum) {
+      throw new InvalidSizeError(`The memory holds ${length} bytes; this heap needs at least ${minimum}`, length);
+    }
+    const words = new Int32Array(backing.buffer);
+    const h = base >> 2;
+    words.fill(0, h, h + (ctor.controlBytes >> 2));
+    words[h + H_MAGIC] = MAGIC;
+    words[h + H_VERSION] = LAYOUT_VERSION;
+    words[h + H_STRATEGY] = ctor.strategyId;
+    const zero = options.zero ?? "alloc";
+    if (zero !== "alloc" && zero !== "free" && zero !== "none") {
+      throw new InvalidArgumentError(`zero must be "alloc", "free" or "none", got ${String(zero)}`);
+    }
+    words[h + H_FLAGS] =
+      (zero === "alloc" ? FLAG_ZERO_ALLOC : zero === "free" ? FLAG_ZERO_FREE : 0) | (backing.shared ? FLAG_SHARED : 0);
+    words[h + H_BASE] = base;
+    words[h + H_END] = Math.min(length, maxEnd) & -ALIGN;
+    words[h + H_MAX_END] = maxEnd;
+    words[h + H_SECRET] = (Math.random() * 0x7fffffff) | 0;
+    words[h + H_PARAM] = checkSize(options.slotSize ?? 64, "slotSize", 1, 1 << 24);
+    const heap = new ctor(backing, base, options);
+    heap.format(heap.start, words[h + H_END] as number);
+    return heap;
+  }
+
+  /**
+   * Reopens the heap that lives in `memory` (made by `create`, `fixed` or `over`, in this thread,
+   * another worker, or a snapshot). For a `SharedArrayBuffer`, every attached thread may allocate
+   * and free at once.
+   *
+   * @param memory The memory holding the heap.
+   * @param options Base offset and per-thread debugging options.
+   * @returns The heap.
+   * @throws {NotAHeapError} ERR_MEMKIT_NOT_A_HEAP when no heap is there.
+   * @throws {LayoutVersionError} ERR_MEMKIT_LAYOUT_VERSION for a heap of another layout version.
+   * @example
+   * ```ts
+   * // in a worker, given the SharedArrayBuffer of a shared heap:
+   * const heap = Heap.attach(workerData.memory);
+   * ```
+   */
+  static attach(memory: HeapMemory, options: HeapInstanceOptions = {}): Heap {
+    const backing = new Backing(memory);
+    const base = checkSize(options.base ?? 0, "base", 0, MAX_OFFSET);
+    const buffer = backing.buffer;
+    if (base % ALIGN !== 0 || buffer.byteLength < base + 64) throw new NotAHeapError(`the memory is too small at base ${base}`);
+    const words = new Int32Array(buffer, base, 16);
+    if (words[H_MAGIC] !== MAGIC) throw new NotAHeapError(`no memkit magic number at offset ${base}`);
+    if (words[H_VERSION] !== LAYOUT_VERSION) throw new LayoutVersionError(words[H_VERSION] as number, LAYOUT_VERSION);
+    const ctor = strategies.get(words[H_STRATEGY] as number);
+    if (ctor === undefined) throw new NotAHeapError(`unknown strategy id ${words[H_STRATEGY]}`);
+    return new ctor(backing, base, options);
+  }
+
+  /** @internal */
+  protected readonly backing: Backing;
+  /** @internal Word view over the whole memory. */
+  protected m: Int32Array;
+  /** Byte view over the whole memory, for reading and writing blocks by pointer. */
+  u8: Uint8Array;
+  /** @internal Word index of the header. */
+  protected readonly h: number;
+  /** @internal Byte offset of the first block. */
+  protected readonly start: number;
+  /** @internal */
+  protected readonly zeroAlloc: boolean;
+  /** @internal */
+  protected readonly zeroFree: boolean;
+  private readonly shared: boolean;
+  private readonly wasm: boolean;
+  private readonly guard: Guard | undefined;
+  /** @internal Cells created with a serial in one of these ranges were revoked by `restore`. */
+  revoked: [number, number][] = [];
+  /** @internal */
+  cellSerial = 0;
+
+  /** @internal Use `Heap.create`, `Heap.fixed`, `Heap.over` or `Heap.attach`. */
+  constructor(backing: Backing, base: number, options: HeapInstanceOptions) {
+    this.backing = backing;
+    this.m = new Int32Array(backing.buffer);
+    this.u8 = new Uint8Array(backing.buffer);
+    this.h = base >> 2;
+    this.start = base + (this.constructor as StrategyClass).controlBytes;
+    const flags = this.m[this.h + H_FLAGS] as number;
+    this.zeroAlloc = (flags & FLAG_ZERO_ALLOC) !== 0;
+    this.zeroFree = (flags & FLAG_ZERO_FREE) !== 0;
+    this.shared = backing.shared;
+    this.wasm = backing.wasm;
+    const detectLeaks = options.detectLeaks ?? (options.debug === true || options.trackSites === true);
+    this.guard =
+      options.debug || options.trackSites || detectLeaks
+        ? new Guard(this, options, {
+            allocate: (bytes, align) => this.locked(() => this.allocate(bytes, align)),
+            release: (ptr) => this.locked(() => this.release(ptr)),
+            usable: (ptr) => this.locked(() => this.usable(ptr)),
+            reallocate: (ptr, bytes) => this.locked(() => this.reallocate(ptr, bytes)),
+          })
+        : undefined;
+  }
+
+  // --- strategy primitives (implemented by each strategy; called with the lock held) --------
+
+  /** @internal Lays out an empty heap over [start, end). */
+  protected abstract format(start: number, end: number): void;
+  /** @internal Adds [oldEnd, newEnd) after the memory grew. */
+  protected abstract extend(oldEnd: number, newEnd: number): void;
+  /** @internal A new block's payload pointer, or 0 when out of memory (after trying to grow). */
+  protected abstract allocate(bytes: number, align: number): number;
+  /** @internal Frees a block; throws InvalidPointerError/DoubleFreeError for a bad pointer. */
+  protected abstract release(ptr: number): void;
+  /** @internal Usable size of a live block; throws for a bad pointer. */
+  protected abstract usable(ptr: number): number;
+  /** @internal Resized block (maybe moved), or 0 when out of memory (ptr still valid). */
+  protected abstract reallocate(ptr: number, bytes: number): number;
+  /** @internal Visits every block in address order. */
+  protected abstract walk(visit: (ptr: number, size: number, free: boolean) => void): void;
+  /** @internal Throws HeapCorruptionError when an invariant does not hold. */
+  protected abstract verify(): void;
+
+  // --- shared machinery ------------------------------------------------------------------
+
+  /** @internal */
+  protected invalidPointer(ptr: number, reason: string): never {
+    throw new InvalidPointerError(ptr, reason);
+  }
+
+  /** @internal */
+  protected doubleFree(ptr: number): never {
+    throw new DoubleFreeError(ptr);
+  }
+
+  /** Re-creates views after a WebAssembly memory grew (its old buffer is detached). */
+  private sync(): void {
+    const buffer = this.backing.buffer;
+    if (this.u8.buffer !== buffer) {
+      this.m = new Int32Array(buffer);
+      this.u8 = new Uint8Array(buffer);
+    }
+  }
+
+  private locked<T>(fn: () => T): T {
+    if (this.wasm) this.sync();
+    if (!this.shared) return fn();
+    lockWord(this.m, this.h + H_LOCK);
+    try {
+      return fn();
+    } finally {
+      unlockWord(this.m, this.h + H_LOCK);
+    }
+  }
+
+  /**
+   * @internal Grows the memory so at least `bytes` more are available at the end, doubling the
+   * region when possible so growth stays amortised O(1). Called with the lock held.
+   */
+  protected grow(bytes: number): boolean {
+    const m = this.m;
+    const oldEnd = m[this.h + H_END] as number;
+    const maxEnd = m[this.h + H_MAX_END] as number;
+    const need = oldEnd + bytes;
+    if (need > maxEnd) return false;
+    let target = Math.min(maxEnd, Math.max(need, oldEnd * 2)) & -ALIGN;
+    const have = this.backing.buffer.byteLength & -ALIGN;
+    // Another thread (or the WebAssembly module) may already have grown the memory.
+    if (have < target && !this.backing.growTo(target)) {
+      target = need & -ALIGN;
+      if (have < target && !this.backing.growTo(target)) return false;
+    }
+    this.sync();
+    const newEnd = Math.min(maxEnd, this.backing.buffer.byteLength) & -ALIGN;
+    this.m[this.h + H_END] = newEnd;
+    this.extend(oldEnd, newEnd);
+    return true;
+  }
+
+  // --- raw API -------------------------------------------------------------------------------
+
+  /**
+   * Allocates `bytes` bytes and returns the pointer (byte offset) of the block.
+   *
+   * @param bytes Size in bytes: a whole number, 0 or more.
+   * @param align Alignment, a power of two (8 by default; 16 and larger on request).
+   * @returns The block's pointer.
+   * @throws {OutOfMemoryError} ERR_MEMKIT_OUT_OF_MEMORY when no block fits and the heap cannot grow.
+   * @throws {InvalidSizeError} ERR_MEMKIT_INVALID_SIZE for a negative, fractional, NaN or huge size.
+   * @example
+   * ```ts
+   * const p = heap.malloc(256);
+   * ```
+   */
+  malloc(bytes: number, align: number = ALIGN): number {
+    const ptr = this.tryMalloc(bytes, align);
+    if (ptr === 0) throw this.outOfMemory(bytes);
+    return ptr;
+  }
+
+  /**
+   * Like `malloc`, but returns `0` instead of throwing when memory is exhausted.
+   *
+   * @param bytes Size in bytes.
+   * @param align Alignment (power of two).
+   * @returns The pointer, or 0.
+   * @throws {InvalidSizeError} ERR_MEMKIT_INVALID_SIZE for a bad size (bad input is never a 0).
+   * @example
+   * ```ts
+   * const p = heap.tryMalloc(1 << 20);
+   * if (p === 0) console.log("no room");
+   * ```
+   */
+  tryMalloc(bytes: number, align: number = ALIGN): number {
+    if ((bytes >>> 0) !== bytes || bytes > MAX_OFFSET) checkSize(bytes, "Allocation size", 0, MAX_OFFSET);
+    if (align !== ALIGN) align = checkAlign(align);
+    if (this.guard !== undefined) return this.guard.malloc(bytes, align);
+    if (this.wasm) this.sync();
+    if (!this.shared) return this.allocate(bytes, align);
+    lockWord(this.m, this.h + H_LOCK);
+    try {
+      return this.allocate(bytes, align);
+    } finally {
+      unlockWord(this.m, this.h + H_LOCK);
+    }
+  }
+
+  /**
+   * Frees the block at `ptr`. The heap is never changed by a bad pointer.
+   *
+   * @param ptr A pointer from `malloc`, `calloc` or `realloc` of this heap.
+   * @throws {DoubleFreeError} ERR_MEMKIT_DOUBLE_FREE when the block was already freed.
+   * @throws {InvalidPointerError} ERR_MEMKIT_INVALID_POINTER when `ptr` is not a live block's start.
+   * @example
+   * ```ts
+   * heap.free(heap.malloc(32));
+   * ```
+   */
+  free(ptr: number): void {
+    if ((ptr >>> 0) !== ptr) throw new InvalidPointerError(ptr, "a pointer is a whole number from 0");
+    if (this.guard !== undefined) return this.guard.free(ptr);
+    if (this.wasm) this.sync();
+    if (!this.shared) return this.release(ptr);
+    lockWord(this.m, this.h + H_LOCK);
+    try {
+      this.release(ptr);
+    } finally {
+      unlockWord(this.m, this.h + H_LOCK);
+    }
+  }
+
+  /**
+   * Resizes the block at `ptr`, in place when it can, else by moving it (contents kept up to the
+   * smaller size). On failure the old block is untouched and still yours.
+   *
+   * @param ptr A live pointer, or 0 to allocate.
+   * @param bytes The new size.
+   * @returns The (maybe moved) pointer.
+   * @throws {OutOfMemoryError} ERR_MEMKIT_OUT_OF_MEMORY when it cannot grow; `ptr` stays valid.
+   * @throws {InvalidPointerError} ERR_MEMKIT_INVALID_POINTER for a bad pointer.
+   * @example
+   * ```ts
+   * let p = heap.malloc(16);
+   * p = heap.realloc(p, 4096);
+   * ```
+   */
+  realloc(ptr: number, bytes: number): number {
+    if (ptr === 0) return this.malloc(bytes);
+    if ((bytes >>> 0) !== bytes || bytes > MAX_OFFSET) checkSize(bytes, "Allocation size", 0, MAX_OFFSET);
+    if ((ptr >>> 0) !== ptr) throw new InvalidPointerError(ptr, "a pointer is a whole number from 0");
+    const moved = this.guard !== undefined ? this.guard.realloc(ptr, bytes) : this.locked(() => this.reallocate(ptr, bytes));
+    if (moved === 0) throw this.outOfMemory(bytes);
+    return moved;
+  }
+
+  /**
+   * Allocates `count * size` bytes that read as zeros, whatever the heap's zero mode.
+   *
+   * @param count Number of elements.
+   * @param size Size of one element in bytes.
+   * @returns The pointer.
+   * @throws {InvalidSizeError} ERR_MEMKIT_INVALID_SIZE when the product overflows the heap's range.
+   * @throws {OutOfMemoryError} ERR_MEMKIT_OUT_OF_MEMORY when it does not fit.
+   * @example
+   * ```ts
+   * const p = heap.calloc(100, 8);
+   * ```
+   */
+  calloc(count: number, size: number): number {
+    checkSize(count, "count", 0, MAX_OFFSET);
+    checkSize(size, "size", 0, MAX_OFFSET);
+    const bytes = count * size;
+    if (bytes > MAX_OFFSET) throw new InvalidSizeError(`calloc(${count}, ${size}) overflows: ${bytes} bytes`, bytes);
+    const ptr = this.malloc(bytes);
+    if (!this.zeroAlloc) this.u8.fill(0, ptr, ptr + bytes);
+    return ptr;
+  }
+
+  /**
+   * The usable size of a live block: at least what was asked for.
+   *
+   * @param ptr A live pointer.
+   * @returns Usable bytes.
+   * @throws {InvalidPointerError} ERR_MEMKIT_INVALID_POINTER for a bad pointer.
+   * @example
+   * ```ts
+   * heap.usableSize(heap.malloc(10)); // 16
+   * ```
+   */
+  usableSize(ptr: number): number {
+    if ((ptr >>> 0) !== ptr) throw new InvalidPointerError(ptr, "a pointer is a whole number from 0");
+    if (this.guard !== undefined) return this.guard.usableSize(ptr);
+    return this.locked(() => this.usable(ptr));
+  }
+
+  private outOfMemory(bytes: number): OutOfMemoryError {
+    const stats = this.stats();
+    return new OutOfMemoryError(bytes, stats.free, stats.largestFree);
+  }
+
+  // --- typed cells ---------------------------------------------------------------------------
+
+  /**
+   * Allocates a typed cell of `length` elements: a block with a typed view over exactly it, freed
+   * by `cell.free()` or at the end of a `using` scope.
+   *
+   * @param type A typed array constructor or `DataView` (then `length` is in bytes).
+   * @param length Number of elements.
+   * @returns The cell.
+   * @throws {OutOfMemoryError} ERR_MEMKIT_OUT_OF_MEMORY when it does not fit.
+   * @example
+   * ```ts
+   * using v = heap.alloc(Float64Array, 1024);
+   * v.view[0] = Math.PI;
+   * ```
+   */
+  alloc<T extends CellType>(type: T, length: number): Cell<ViewOf<T>> {
+    const element = "BYTES_PER_ELEMENT" in type ? type.BYTES_PER_ELEMENT : 1;
+    checkSize(length, "length", 0, Math.floor(MAX_OFFSET / element));
+    const ptr = this.malloc(length * element, element > ALIGN ? element : ALIGN);
+    const cell = new Cell<ViewOf<T>>(this, type, ptr, length, ++this.cellSerial);
+    this.guard?.adopt(cell);
+    return cell;
+  }
+
+  /**
+   * Marks a block as intentionally permanent (`Box::leak`): it is never reported as a leak.
+   *
+   * @param target A cell or a pointer.
+   * @example
+   * ```ts
+   * const config = heap.alloc(Uint8Array, 64);
+   * heap.leak(config);
+   * ```
+   */
+  leak(target: Cell<ArrayBufferView> | number): void {
+    const ptr = typeof target === "number" ? target : target.ptr;
+    this.usableSize(ptr);
+    this.pinned.add(ptr);
+    this.guard?.pin(ptr);
+  }
+
+  /** @internal Pointers marked by `leak()`. */
+  readonly pinned: Set<number> = new Set();
+
+  // --- inspection ----------------------------------------------------------------------------
+
+  /**
+   * Walks every block and free list and checks every invariant (and, in debug mode, every red
+   * zone and quarantined block).
+   *
+   * @throws {HeapCorruptionError} ERR_MEMKIT_HEAP_CORRUPTION naming the offset and what is wrong.
+   * @example
+   * ```ts
+   * heap.check();
+   * ```
+   */
+  check(): void {
+    this.locked(() => {
+      const m = this.m;
+      if (m[this.h + H_MAGIC] !== MAGIC) throw new HeapCorruptionError(this.h * 4, "the header's magic number was overwritten");
+      this.verify();
+    });
+    this.guard?.check();
+  }
+
+  /**
+   * Capacity, use, peak, block counts, largest free block and fragmentation.
+   *
+   * @returns The figures.
+   * @example
+   * ```ts
+   * console.log(heap.stats().fragmentation);
+   * ```
+   */
+  stats(): HeapStats {
+    return this.locked(() => {
+      const m = this.m;
+      const h = this.h;
+      return computeStats(
+        (visit) => this.walk(visit),
+        (m[h + H_END] as number) - (m[h + H_BASE] as number),
+        m[h + H_USED] as number,
+        m[h + H_PEAK] as number,
+        (m[h + H_HIGH_WATER] as number) - (m[h + H_BASE] as number),
+      );
+    });
+  }
+
+  /**
+   * Every live block: pointer, usable size, allocation site (with `trackSites`) and whether it
+   * was marked permanent with `leak()`.
+   *
+   * @returns The live blocks in address order.
+   * @example
+   * ```ts
+   * for (const block of heap.live()) console.log(block.ptr, block.size, block.site);
+   * ```
+   */
+  live(): LiveBlock[] {
+    const blocks: LiveBlock[] = [];
+    this.locked(() =>
+      this.walk((ptr, size, free) => {
+        if (!free) blocks.push({ ptr, size, site: undefined, intentional: false });
+      }),
+    );
+    const located = this.guard ? this.guard.locate(blocks) : blocks;
+    return located.map((b) => (this.pinned.has(b.ptr) ? { ...b, intentional: true } : b));
+  }
+
+  /**
+   * Live blocks not marked with `leak()`, grouped by allocation site, largest total first, plus
+   * the definite leaks the garbage collector found (cells reclaimed while still allocated).
+   *
+   * @returns The report.
+   * @example
+   * ```ts
+   * const heap = Heap.create({ trackSites: true });
+   * heap.malloc(10);
+   * console.log(heap.leakReport().sites[0]?.site);
+   * ```
+   */
+  leakReport(): { sites: SiteReport[]; collected: LeakReport[] } {
+    return { sites: groupBySite(this.live().filter((b) => !b.intentional)), collected: this.guard?.collected() ?? [] };
+  }
+
+  /** The memory the heap lives in. */
+  get memory(): HeapMemory {
+    return this.backing.memory;
+  }
+
+  /** The current buffer (changes when a WebAssembly memory grows). */
+  get buffer(): ArrayBuffer | SharedArrayBuffer {
+    if (this.wasm) this.sync();
+    return this.u8.buffer;
+  }
+
+  /** Byte offset of the heap's header in its memory (what `attach` needs as `base`). */
+  get base(): number {
+    return this.h << 2;
+  }
+
+  // --- snapshots -----------------------------------------------------------------------------
+
+  /**
+   * Copies the heap's whole region, so `restore` can erase every allocation and write made since.
+   *
+   * @returns The snapshot.
+   * @example
+   * ```ts
+   * const snap = heap.snapshot();
+   * runUntrustedCode(heap);
+   * heap.restore(snap);
+   * ```
+   */
+  snapshot(): HeapSnapshot {
+    return this.locked(() => {
+      const end = this.m[this.h + H_END] as number;
+      const base = this.h << 2;
+      return {
+        bytes: this.u8.slice(base, end),
+        base,
+        end,
+        cellSerial: this.cellSerial,
+        guardState: this.guard?.save(),
+      };
+    });
+  }
+
+  /**
+   * Puts back a snapshot of this heap. Cells created after the snapshot are revoked (using them
+   * is a use-after-free error); memory the heap gained since is kept as free space.
+   *
+   * @param snapshot From `snapshot()` of this heap.
+   * @throws {InvalidArgumentError} ERR_MEMKIT_INVALID_ARGUMENT for a snapshot of another heap.
+   * @example
+   * ```ts
+   * heap.restore(snap);
+   * ```
+   */
+  restore(snapshot: HeapSnapshot): void {
+    if (snapshot.base !== this.h << 2 || snapshot.bytes.length !== snapshot.end - snapshot.base) {
+      throw new InvalidArgumentError("The snapshot was not taken from this heap");
+    }
+    this.locked(() => {
+      const currentEnd = this.m[this.h + H_END] as number;
+      if (currentEnd < snapshot.end) throw new InvalidArgumentError("The snapshot is larger than this heap");
+      const lock = this.m[this.h + H_LOCK] as number;
+      this.u8.set(snapshot.bytes, snapshot.base);
+      this.m[this.h + H_LOCK] = lock;
+      if (currentEnd > snapshot.end) {
+        this.m[this.h + H_END] = currentEnd;
+        this.extend(snapshot.end, currentEnd);
+      }
+    });
+    if (this.cellSerial > snapshot.cellSerial) this.revoked.push([snapshot.cellSerial, this.cellSerial]);
+    this.pinned.clear();
+    this.guard?.load(snapshot.guardState);
+  }
+}

@@ -1,0 +1,74 @@
+/** What a freshly allocated or freed block contains. */
+export type ZeroMode = "alloc" | "free" | "none";
+
+/** The allocation strategy of a heap. */
+export type StrategyName = "tlsf" | "arena" | "pool";
+
+/** A leak found by the garbage collector: a cell was reclaimed while its block was still allocated. */
+export interface LeakReport {
+  readonly ptr: number;
+  readonly size: number;
+  /** Allocation stack, when `trackSites` is on. */
+  readonly site: string | undefined;
+}
+
+/** Options that apply to a heap object (per thread), whether created or attached. */
+export interface HeapInstanceOptions {
+  /**
+   * Red zones around every block (checked on free and by `check()`) and a quarantine that delays
+   * reuse of freed blocks so writes after free are caught. Slower; for tests and debugging.
+   * @defaultValue false
+   */
+  readonly debug?: boolean;
+  /**
+   * Record the allocation stack of every block, for `live()` and `leakReport()`.
+   * @defaultValue false
+   */
+  readonly trackSites?: boolean;
+  /**
+   * Report cells reclaimed by the garbage collector while their block is still allocated.
+   * @defaultValue true when `debug` or `trackSites` is on, else false
+   */
+  readonly detectLeaks?: boolean;
+  /** Called with each definite leak found by the garbage collector. */
+  readonly onLeak?: (leak: LeakReport) => void;
+  /**
+   * Byte offset in the memory where the heap's header is (and starts), e.g. a WebAssembly
+   * module's `__heap_base`. Must be a multiple of 8.
+   * @defaultValue 0
+   */
+  readonly base?: number;
+}
+
+/** Options for a new heap. */
+export interface HeapOptions extends HeapInstanceOptions {
+  /** @defaultValue "tlsf" */
+  readonly strategy?: StrategyName;
+  /**
+   * What new blocks contain: `"alloc"` zeroes every block when it is allocated (like calloc);
+   * `"free"` wipes blocks when they are freed, so secrets do not linger; `"none"` leaves old bytes
+   * in place (fastest; a new block may show a previous block's data).
+   * @defaultValue "alloc"
+   */
+  readonly zero?: ZeroMode;
+  /**
+   * Bytes the heap starts with (`Heap.create`).
+   * @defaultValue 1 MiB
+   */
+  readonly initialBytes?: number;
+  /**
+   * The most the heap may ever use, header included; the heap grows up to it on demand.
+   * @defaultValue 1 GiB for `Heap.create`; the memory's own size or maximum for `Heap.over`
+   */
+  readonly maxBytes?: number;
+  /**
+   * Back the heap with a growable `SharedArrayBuffer` that workers can `Heap.attach` (`Heap.create`).
+   * @defaultValue false
+   */
+  readonly shared?: boolean;
+  /**
+   * Slot size in bytes for the `"pool"` strategy: every block has exactly this usable size.
+   * @defaultValue 64
+   */
+  readonly slotSize?: number;
+}
