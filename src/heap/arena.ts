@@ -68,13 +68,16 @@ export class ArenaHeap extends Heap {
       throw new InvalidArgumentError(`Mark ${mark} is not a mark of this arena (top is ${top})`);
     }
     const secret = m[this.h + H_SECRET] as number;
+    // Validate the whole chain first: a mark inside a block would otherwise drop half a block.
     let b = mark;
     while (b < top) {
-      const ptr = b + BLOCK_HEADER;
-      if (tagState(m, secret, ptr) === "live") markFreed(m, this.u8, this.h, secret, ptr, this.zeroFree);
-      b = ptr + (m[b >> 2] as number);
+      if (tagState(m, secret, b + BLOCK_HEADER) === "foreign") break;
+      b += BLOCK_HEADER + (m[b >> 2] as number);
     }
     if (b !== top) throw new InvalidArgumentError(`Mark ${mark} is not on a block boundary of this arena`);
+    for (b = mark; b < top; b += BLOCK_HEADER + (m[b >> 2] as number)) {
+      if (tagState(m, secret, b + BLOCK_HEADER) === "live") markFreed(m, this.u8, this.h, secret, b + BLOCK_HEADER, this.zeroFree);
+    }
     m[this.h + H_STATE0] = mark;
   }
 

@@ -23,6 +23,8 @@ const QUARANTINE_BYTES = 1 << 20;
 
 interface BlockRecord {
   readonly size: number;
+  /** Bytes of front red zone: RED, or the alignment when that is larger (so ptr stays aligned). */
+  readonly front: number;
   readonly site: string | undefined;
   pinned: boolean;
 }
@@ -62,7 +64,7 @@ export class Guard {
   private readonly trackSites: boolean;
   private records = new Map<number, BlockRecord>();
   private quarantine: number[] = [];
-  private quarantined = new Map<number, number>();
+  private quarantined = new Map<number, BlockRecord>();
   private quarantineBytes = 0;
   private readonly leaks: LeakReport[] = [];
   private readonly registry: FinalizationRegistry<{ ptr: number; record: BlockRecord }> | undefined;
@@ -88,15 +90,15 @@ export class Guard {
 
   malloc(bytes: number, align: number): number {
     let ptr: number;
+    const front = align > RED ? align : RED;
     if (this.debug) {
-      const blockAlign = align > RED ? align : RED;
-      let inner = this.prims.allocate(bytes + 2 * RED, blockAlign);
+      let inner = this.prims.allocate(bytes + front + RED, front);
       if (inner === 0 && this.quarantine.length > 0) {
         while (this.quarantine.length > 0) this.evict();
-        inner = this.prims.allocate(bytes + 2 * RED, blockAlign);
+        inner = this.prims.allocate(bytes + front + RED, front);
       }
       if (inner === 0) return 0;
-      ptr = inner + RED;
+      ptr = inner + front;
       const u8 = this.heap.u8;
       u8.fill(RED_BYTE, inner, ptr);
       u8.fill(RED_BYTE, ptr + bytes, inner + this.prims.usable(inner));
@@ -104,7 +106,7 @@ export class Guard {
       ptr = this.prims.allocate(bytes, align);
       if (ptr === 0) return 0;
     }
-    this.records.set(ptr, { size: bytes, site: this.trackSites ? captureSite() : undefined, pinned: false });
+    this.records.set(ptr, { size: bytes, front, site: this.trackSites ? captureSite() : undefined, pinned: false });
     return ptr;
   }
 
@@ -125,11 +127,11 @@ export class Guard {
     throw new InvalidPointerError(ptr, "no block starts there");
   }
 
-  private checkRedZones(ptr: number, size: number): void {
+  private checkRedZones(ptr: number, { size, front }: BlockRecord): void {
     const u8 = this.heap.u8;
-    const before = findNot(u8, ptr - RED, ptr, RED_BYTE);
+    const before = findNot(u8, ptr - front, ptr, RED_BYTE);
     if (before >= 0) throw new HeapCorruptionError(before, `write before the start of the block at ${ptr} (red zone)`);
-    const end = ptr - RED + this.prims.usable(ptr - RED);
+    const end = ptr - front + this.prims.usable(ptr - front);
     const after = findNot(u8, ptr + size, end, RED_BYTE);
     if (after >= 0) throw new HeapCorruptionError(after, `write past the end of the block at ${ptr} (${size} bytes)`);
   }
@@ -137,11 +139,12 @@ export class Guard {
   private evict(): void {
     const ptr = this.quarantine.shift();
     if (ptr === undefined) return;
-    const size = this.quarantined.get(ptr) ?? 0;
+    const record = this.quarantined.get(ptr);
+    if (record === undefined) return;
     this.quarantined.delete(ptr);
-    this.quarantineBytes -= size;
-    const bad = findNot(this.heap.u8, ptr, ptr + size, FREED_BYTE);
-    this.prims.release(ptr - RED);
+    this.quarantineBytes -= record.size;
+    const bad = findNot(this.heap.u8, ptr, ptr + record.size, FREED_BYTE);
+    this.prims.release(ptr - record.front);
     if (bad >= 0) throw new HeapCorruptionError(bad, `write after free into the block that was at ${ptr}`);
   }
 
@@ -158,11 +161,11 @@ export class Guard {
     }
     const record = this.records.get(ptr);
     if (record === undefined) this.unknown(ptr);
-    this.checkRedZones(ptr, record.size);
+    this.checkRedZones(ptr, record);
     this.records.delete(ptr);
     this.heap.u8.fill(FREED_BYTE, ptr, ptr + record.size);
     this.quarantine.push(ptr);
-    this.quarantined.set(ptr, record.size);
+    this.quarantined.set(ptr, record);
     this.quarantineBytes += record.size;
     while (this.quarantine.length > QUARANTINE_BLOCKS || this.quarantineBytes > QUARANTINE_BYTES) this.evict();
   }
@@ -180,7 +183,7 @@ export class Guard {
       const moved = this.prims.reallocate(ptr, bytes);
       if (moved !== 0 && record !== undefined) {
         this.records.delete(ptr);
-        this.records.set(moved, { size: bytes, site: record.site, pinned: record.pinned });
+        this.records.set(moved, { ...record, size: bytes });
       }
       return moved;
     }
@@ -217,8 +220,8 @@ export class Guard {
 
   check(): void {
     if (!this.debug) return;
-    for (const [ptr, record] of this.records) this.checkRedZones(ptr, record.size);
-    for (const [ptr, size] of this.quarantined) {
+    for (const [ptr, record] of this.records) this.checkRedZones(ptr, record);
+    for (const [ptr, { size }] of this.quarantined) {
       const bad = findNot(this.heap.u8, ptr, ptr + size, FREED_BYTE);
       if (bad >= 0) throw new HeapCorruptionError(bad, `write after free into the block that was at ${ptr}`);
     }
@@ -241,7 +244,7 @@ export class Guard {
     const s = state as {
       records: Map<number, BlockRecord>;
       quarantine: number[];
-      quarantined: Map<number, number>;
+      quarantined: Map<number, BlockRecord>;
       quarantineBytes: number;
     };
     this.records = new Map([...s.records].map(([p, r]) => [p, { ...r }]));

@@ -45,6 +45,8 @@ export interface HeapSnapshot {
   readonly bytes: Uint8Array;
   readonly base: number;
   readonly end: number;
+  /** @internal the heap's secret: identifies the heap the snapshot came from. */
+  readonly secret: number;
   /** @internal cells created after this serial are revoked on restore. */
   readonly cellSerial: number;
   /** @internal guard state (debug/tracking) at snapshot time. */
@@ -636,6 +638,7 @@ export abstract class Heap {
         bytes: this.u8.slice(base, end),
         base,
         end,
+        secret: this.m[this.h + H_SECRET] as number,
         cellSerial: this.cellSerial,
         guardState: this.guard?.save(),
       };
@@ -654,7 +657,8 @@ export abstract class Heap {
    * ```
    */
   restore(snapshot: HeapSnapshot): void {
-    if (snapshot.base !== this.h << 2 || snapshot.bytes.length !== snapshot.end - snapshot.base) {
+    const secret = this.locked(() => this.m[this.h + H_SECRET] as number);
+    if (snapshot.base !== this.h << 2 || snapshot.secret !== secret || snapshot.bytes.length !== snapshot.end - snapshot.base) {
       throw new InvalidArgumentError("The snapshot was not taken from this heap");
     }
     this.locked(() => {
