@@ -2,17 +2,7 @@ import { InvalidArgumentError } from "../internal/errors.js";
 import { markFreed, markLive, tagState, verifyCounters } from "./block-tags.js";
 import { HeapCorruptionError } from "./errors.js";
 import { Heap } from "./heap.js";
-import {
-  ALIGN,
-  alignUp,
-  BLOCK_HEADER,
-  freeTag,
-  H_END,
-  H_SECRET,
-  H_STATE0,
-  H_STRATEGY_WORDS,
-  STRATEGY_ARENA,
-} from "./layout.js";
+import { ALIGN, alignUp, BLOCK_HEADER, freeTag, H_END, H_STATE0, H_STRATEGY_WORDS, STRATEGY_ARENA } from "./layout.js";
 
 /**
  * Arena (bump allocator): allocation moves a pointer forward; memory comes back all at once with
@@ -67,7 +57,7 @@ export class ArenaHeap extends Heap {
     if (!Number.isInteger(mark) || mark < this.start || mark > top || (mark & 7) !== 0) {
       throw new InvalidArgumentError(`Mark ${mark} is not a mark of this arena (top is ${top})`);
     }
-    const secret = m[this.h + H_SECRET] as number;
+    const secret = this.secret;
     // Validate the whole chain first: a mark inside a block would otherwise drop half a block.
     let b = mark;
     while (b < top) {
@@ -76,7 +66,8 @@ export class ArenaHeap extends Heap {
     }
     if (b !== top) throw new InvalidArgumentError(`Mark ${mark} is not on a block boundary of this arena`);
     for (b = mark; b < top; b += BLOCK_HEADER + (m[b >> 2] as number)) {
-      if (tagState(m, secret, b + BLOCK_HEADER) === "live") markFreed(m, this.u8, this.h, secret, b + BLOCK_HEADER, this.zeroFree);
+      if (tagState(m, secret, b + BLOCK_HEADER) === "live")
+        markFreed(m, this.u8, this.h, secret, b + BLOCK_HEADER, this.zeroFree);
     }
     m[this.h + H_STATE0] = mark;
   }
@@ -95,7 +86,7 @@ export class ArenaHeap extends Heap {
     const end = ptr + size;
     if (end > (m[this.h + H_END] as number) && !this.grow(end - (m[this.h + H_END] as number))) return 0;
     const mm = this.m;
-    const secret = mm[this.h + H_SECRET] as number;
+    const secret = this.secret;
     if (ptr - BLOCK_HEADER !== top) {
       // Filler so walks stay exact: a freed block spanning the alignment gap.
       mm[top >> 2] = ptr - BLOCK_HEADER - top - BLOCK_HEADER;
@@ -110,7 +101,7 @@ export class ArenaHeap extends Heap {
     if ((ptr & 7) !== 0 || ptr < this.start + BLOCK_HEADER || ptr >= top) {
       this.invalidPointer(ptr, (ptr & 7) !== 0 ? "it is not 8-byte aligned" : "it is outside the arena's used part");
     }
-    const state = tagState(this.m, this.m[this.h + H_SECRET] as number, ptr);
+    const state = tagState(this.m, this.secret, ptr);
     if (state === "free") this.doubleFree(ptr);
     if (state === "foreign") this.invalidPointer(ptr, "no block starts there");
   }
@@ -118,7 +109,7 @@ export class ArenaHeap extends Heap {
   protected override release(ptr: number): void {
     this.checkPointer(ptr);
     const m = this.m;
-    const size = markFreed(m, this.u8, this.h, m[this.h + H_SECRET] as number, ptr, this.zeroFree);
+    const size = markFreed(m, this.u8, this.h, this.secret, ptr, this.zeroFree);
     if (ptr + size === this.top) m[this.h + H_STATE0] = ptr - BLOCK_HEADER;
   }
 
@@ -132,7 +123,7 @@ export class ArenaHeap extends Heap {
     const m = this.m;
     const have = m[(ptr - BLOCK_HEADER) >> 2] as number;
     const size = bytes === 0 ? ALIGN : (bytes + 7) & -8;
-    const secret = m[this.h + H_SECRET] as number;
+    const secret = this.secret;
     if (ptr + have === this.top) {
       // The newest block resizes in place by moving the top.
       const end = ptr + size;
@@ -153,7 +144,7 @@ export class ArenaHeap extends Heap {
 
   protected override walk(visit: (ptr: number, size: number, free: boolean) => void): void {
     const m = this.m;
-    const secret = m[this.h + H_SECRET] as number;
+    const secret = this.secret;
     const top = this.top;
     for (let b = this.start; b < top; ) {
       const ptr = b + BLOCK_HEADER;
@@ -167,17 +158,19 @@ export class ArenaHeap extends Heap {
 
   protected override verify(): void {
     const m = this.m;
-    const secret = m[this.h + H_SECRET] as number;
+    const secret = this.secret;
     const top = this.top;
     // Invariant: start <= top <= end, and blocks tile [start, top) exactly.
-    if (top < this.start || top > (m[this.h + H_END] as number)) throw new HeapCorruptionError(this.h * 4, "arena top out of range");
+    if (top < this.start || top > (m[this.h + H_END] as number))
+      throw new HeapCorruptionError(this.h * 4, "arena top out of range");
     let used = 0;
     let live = 0;
     let b = this.start;
     while (b < top) {
       const ptr = b + BLOCK_HEADER;
       const size = m[b >> 2] as number;
-      if (size < 0 || (size & 7) !== 0 || ptr + size > top) throw new HeapCorruptionError(b, `impossible block size ${size}`);
+      if (size < 0 || (size & 7) !== 0 || ptr + size > top)
+        throw new HeapCorruptionError(b, `impossible block size ${size}`);
       const state = tagState(m, secret, ptr);
       if (state === "foreign") throw new HeapCorruptionError(b + 4, "a block's tag was overwritten");
       if (state === "live") {

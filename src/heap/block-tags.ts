@@ -29,7 +29,14 @@ export function markLive(
 }
 
 /** Marks the live block at `ptr` freed (free tag) and uncounts it; wipes it when asked. */
-export function markFreed(m: Int32Array, u8: Uint8Array, h: number, secret: number, ptr: number, wipe: boolean): number {
+export function markFreed(
+  m: Int32Array,
+  u8: Uint8Array,
+  h: number,
+  secret: number,
+  ptr: number,
+  wipe: boolean,
+): number {
   const size = m[(ptr - BLOCK_HEADER) >> 2] as number;
   m[(ptr - 4) >> 2] = freeTag(ptr, secret);
   m[h + H_USED] = (m[h + H_USED] as number) - size;

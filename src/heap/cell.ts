@@ -71,7 +71,10 @@ export class Cell<V extends ArrayBufferView = ArrayBufferView> {
     const revoked = this.#owner.revoked;
     for (let i = 0; i < revoked.length; i++) {
       const range = revoked[i] as readonly [number, number];
-      if (this.serial > range[0] && this.serial <= range[1]) return (this.#freed = true);
+      if (this.serial > range[0] && this.serial <= range[1]) {
+        this.#freed = true;
+        return true;
+      }
     }
     return false;
   }

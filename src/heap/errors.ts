@@ -123,7 +123,10 @@ export class HeapCorruptionError extends MemkitError {
 export class NotAHeapError extends MemkitTypeError {
   /** @param detail What was found instead. */
   constructor(detail: string) {
-    super("ERR_MEMKIT_NOT_A_HEAP", `The buffer holds no memkit heap: ${detail}. Create one with Heap.create or Heap.over first.`);
+    super(
+      "ERR_MEMKIT_NOT_A_HEAP",
+      `The buffer holds no memkit heap: ${detail}. Create one with Heap.create or Heap.over first.`,
+    );
   }
 }
 
@@ -164,10 +167,7 @@ export class InvalidAlignmentError extends MemkitRangeError {
   readonly alignment: unknown;
   /** @param alignment The value given. */
   constructor(alignment: unknown) {
-    super(
-      "ERR_MEMKIT_INVALID_ALIGNMENT",
-      `Alignment must be a power of two from 1 to 65536, got ${String(alignment)}`,
-    );
+    super("ERR_MEMKIT_INVALID_ALIGNMENT", `Alignment must be a power of two from 1 to 65536, got ${String(alignment)}`);
     this.alignment = alignment;
   }
 }

@@ -64,7 +64,13 @@ const strategyIds: Record<StrategyName, number> = { tlsf: 1, arena: 2, pool: 3 }
 const MIB = 1024 * 1024;
 
 function checkAlign(align: unknown): number {
-  if (typeof align !== "number" || !Number.isInteger(align) || align < 1 || align > 65536 || (align & (align - 1)) !== 0) {
+  if (
+    typeof align !== "number" ||
+    !Number.isInteger(align) ||
+    align < 1 ||
+    align > 65536 ||
+    (align & (align - 1)) !== 0
+  ) {
     throw new InvalidAlignmentError(align);
   }
   return align < ALIGN ? ALIGN : align;
@@ -156,7 +162,8 @@ export abstract class Heap {
       throw new InvalidArgumentError(`Unknown strategy ${String(options.strategy)}: use "tlsf", "arena" or "pool"`);
     }
     const length = backing.buffer.byteLength;
-    const requestedEnd = options.maxBytes === undefined ? MAX_OFFSET : base + checkSize(options.maxBytes, "maxBytes", 0, MAX_OFFSET);
+    const requestedEnd =
+      options.maxBytes === undefined ? MAX_OFFSET : base + checkSize(options.maxBytes, "maxBytes", 0, MAX_OFFSET);
     const maxEnd = Math.min(MAX_OFFSET, backing.maxByteLength, requestedEnd) & -ALIGN;
     const minimum = base + ctor.controlBytes + 64;
     if (length < minimum) {
@@ -204,7 +211,8 @@ export abstract class Heap {
     const backing = new Backing(memory);
     const base = checkSize(options.base ?? 0, "base", 0, MAX_OFFSET);
     const buffer = backing.buffer;
-    if (base % ALIGN !== 0 || buffer.byteLength < base + 64) throw new NotAHeapError(`the memory is too small at base ${base}`);
+    if (base % ALIGN !== 0 || buffer.byteLength < base + 64)
+      throw new NotAHeapError(`the memory is too small at base ${base}`);
     const words = new Int32Array(buffer, base, 16);
     if (words[H_MAGIC] !== MAGIC) throw new NotAHeapError(`no memkit magic number at offset ${base}`);
     if (words[H_VERSION] !== LAYOUT_VERSION) throw new LayoutVersionError(words[H_VERSION] as number, LAYOUT_VERSION);
@@ -223,6 +231,8 @@ export abstract class Heap {
   protected readonly h: number;
   /** @internal Byte offset of the first block. */
   protected readonly start: number;
+  /** @internal The header's secret, cached: it never changes for a heap. */
+  protected readonly secret: number;
   /** @internal */
   protected readonly zeroAlloc: boolean;
   /** @internal */
@@ -238,11 +248,13 @@ export abstract class Heap {
   /** @internal Use `Heap.create`, `Heap.fixed`, `Heap.over` or `Heap.attach`. */
   constructor(backing: Backing, base: number, options: HeapInstanceOptions) {
     this.backing = backing;
-    this.m = new Int32Array(backing.buffer);
-    this.u8 = new Uint8Array(backing.buffer);
+    const buffer = backing.buffer;
+    this.m = new Int32Array(buffer, 0, buffer.byteLength >> 2);
+    this.u8 = new Uint8Array(buffer, 0, buffer.byteLength);
     this.h = base >> 2;
     this.start = base + (this.constructor as StrategyClass).controlBytes;
     const flags = this.m[this.h + H_FLAGS] as number;
+    this.secret = this.m[this.h + H_SECRET] as number;
     this.zeroAlloc = (flags & FLAG_ZERO_ALLOC) !== 0;
     this.zeroFree = (flags & FLAG_ZERO_FREE) !== 0;
     this.shared = backing.shared;
@@ -290,20 +302,35 @@ export abstract class Heap {
     throw new DoubleFreeError(ptr);
   }
 
-  /** Re-creates views after a WebAssembly memory grew (its old buffer is detached). */
+  /**
+   * Views are fixed-length: V8 (Node 20) reads length-tracking views over growable memory several
+   * times slower (7x for a growable SharedArrayBuffer). So they are re-created when the memory
+   * was replaced (a WebAssembly memory detaches its buffer on growth) or grew past them.
+   */
   private sync(): void {
     const buffer = this.backing.buffer;
-    if (this.u8.buffer !== buffer) {
-      this.m = new Int32Array(buffer);
-      this.u8 = new Uint8Array(buffer);
+    if (this.u8.buffer !== buffer || this.u8.length !== buffer.byteLength) {
+      this.m = new Int32Array(buffer, 0, buffer.byteLength >> 2);
+      this.u8 = new Uint8Array(buffer, 0, buffer.byteLength);
     }
   }
 
+  /**
+   * Cheap staleness check before every operation (after taking the lock when shared): another
+   * thread, another heap object or the WebAssembly module may have grown the memory.
+   */
+  private fresh(): void {
+    if (this.wasm || (this.m[this.h + H_END] as number) > this.u8.length) this.sync();
+  }
+
   private locked<T>(fn: () => T): T {
-    if (this.wasm) this.sync();
-    if (!this.shared) return fn();
+    if (!this.shared) {
+      this.fresh();
+      return fn();
+    }
     lockWord(this.m, this.h + H_LOCK);
     try {
+      this.fresh();
       return fn();
     } finally {
       unlockWord(this.m, this.h + H_LOCK);
@@ -369,13 +396,16 @@ export abstract class Heap {
    * ```
    */
   tryMalloc(bytes: number, align: number = ALIGN): number {
-    if ((bytes >>> 0) !== bytes || bytes > MAX_OFFSET) checkSize(bytes, "Allocation size", 0, MAX_OFFSET);
+    if (bytes >>> 0 !== bytes || bytes > MAX_OFFSET) checkSize(bytes, "Allocation size", 0, MAX_OFFSET);
     if (align !== ALIGN) align = checkAlign(align);
     if (this.guard !== undefined) return this.guard.malloc(bytes, align);
-    if (this.wasm) this.sync();
-    if (!this.shared) return this.allocate(bytes, align);
+    if (!this.shared) {
+      this.fresh();
+      return this.allocate(bytes, align);
+    }
     lockWord(this.m, this.h + H_LOCK);
     try {
+      this.fresh();
       return this.allocate(bytes, align);
     } finally {
       unlockWord(this.m, this.h + H_LOCK);
@@ -394,12 +424,19 @@ export abstract class Heap {
    * ```
    */
   free(ptr: number): void {
-    if ((ptr >>> 0) !== ptr) throw new InvalidPointerError(ptr, "a pointer is a whole number from 0");
-    if (this.guard !== undefined) return this.guard.free(ptr);
-    if (this.wasm) this.sync();
-    if (!this.shared) return this.release(ptr);
+    if (ptr >>> 0 !== ptr) throw new InvalidPointerError(ptr, "a pointer is a whole number from 0");
+    if (this.guard !== undefined) {
+      this.guard.free(ptr);
+      return;
+    }
+    if (!this.shared) {
+      this.fresh();
+      this.release(ptr);
+      return;
+    }
     lockWord(this.m, this.h + H_LOCK);
     try {
+      this.fresh();
       this.release(ptr);
     } finally {
       unlockWord(this.m, this.h + H_LOCK);
@@ -423,9 +460,10 @@ export abstract class Heap {
    */
   realloc(ptr: number, bytes: number): number {
     if (ptr === 0) return this.malloc(bytes);
-    if ((bytes >>> 0) !== bytes || bytes > MAX_OFFSET) checkSize(bytes, "Allocation size", 0, MAX_OFFSET);
-    if ((ptr >>> 0) !== ptr) throw new InvalidPointerError(ptr, "a pointer is a whole number from 0");
-    const moved = this.guard !== undefined ? this.guard.realloc(ptr, bytes) : this.locked(() => this.reallocate(ptr, bytes));
+    if (bytes >>> 0 !== bytes || bytes > MAX_OFFSET) checkSize(bytes, "Allocation size", 0, MAX_OFFSET);
+    if (ptr >>> 0 !== ptr) throw new InvalidPointerError(ptr, "a pointer is a whole number from 0");
+    const moved =
+      this.guard !== undefined ? this.guard.realloc(ptr, bytes) : this.locked(() => this.reallocate(ptr, bytes));
     if (moved === 0) throw this.outOfMemory(bytes);
     return moved;
   }
@@ -465,7 +503,7 @@ export abstract class Heap {
    * ```
    */
   usableSize(ptr: number): number {
-    if ((ptr >>> 0) !== ptr) throw new InvalidPointerError(ptr, "a pointer is a whole number from 0");
+    if (ptr >>> 0 !== ptr) throw new InvalidPointerError(ptr, "a pointer is a whole number from 0");
     if (this.guard !== undefined) return this.guard.usableSize(ptr);
     return this.locked(() => this.usable(ptr));
   }
@@ -535,7 +573,8 @@ export abstract class Heap {
   check(): void {
     this.locked(() => {
       const m = this.m;
-      if (m[this.h + H_MAGIC] !== MAGIC) throw new HeapCorruptionError(this.h * 4, "the header's magic number was overwritten");
+      if (m[this.h + H_MAGIC] !== MAGIC)
+        throw new HeapCorruptionError(this.h * 4, "the header's magic number was overwritten");
       this.verify();
     });
     this.guard?.check();
@@ -609,7 +648,7 @@ export abstract class Heap {
   /** The current buffer (changes when a WebAssembly memory grows). */
   get buffer(): ArrayBuffer | SharedArrayBuffer {
     if (this.wasm) this.sync();
-    return this.u8.buffer;
+    return this.backing.buffer;
   }
 
   /** Byte offset of the heap's header in its memory (what `attach` needs as `base`). */
@@ -638,7 +677,7 @@ export abstract class Heap {
         bytes: this.u8.slice(base, end),
         base,
         end,
-        secret: this.m[this.h + H_SECRET] as number,
+        secret: this.secret,
         cellSerial: this.cellSerial,
         guardState: this.guard?.save(),
       };
@@ -657,8 +696,11 @@ export abstract class Heap {
    * ```
    */
   restore(snapshot: HeapSnapshot): void {
-    const secret = this.locked(() => this.m[this.h + H_SECRET] as number);
-    if (snapshot.base !== this.h << 2 || snapshot.secret !== secret || snapshot.bytes.length !== snapshot.end - snapshot.base) {
+    if (
+      snapshot.base !== this.h << 2 ||
+      snapshot.secret !== this.secret ||
+      snapshot.bytes.length !== snapshot.end - snapshot.base
+    ) {
       throw new InvalidArgumentError("The snapshot was not taken from this heap");
     }
     this.locked(() => {

@@ -7,7 +7,6 @@ import {
   BLOCK_HEADER,
   H_END,
   H_PARAM,
-  H_SECRET,
   H_STATE0,
   H_STATE1,
   H_STRATEGY_WORDS,
@@ -62,15 +61,16 @@ export class PoolHeap extends Heap {
       m = this.m;
       m[h + H_STATE1] = next;
     }
-    return markLive(m, this.u8, h, m[h + H_SECRET] as number, b, slot, this.zeroAlloc);
+    return markLive(m, this.u8, h, this.secret, b, slot, this.zeroAlloc);
   }
 
   private checkPointer(ptr: number): void {
     const m = this.m;
     const offset = ptr - this.start - BLOCK_HEADER;
-    if (offset < 0 || ptr >= (m[this.h + H_STATE1] as number)) this.invalidPointer(ptr, "it is outside the pool's slots");
+    if (offset < 0 || ptr >= (m[this.h + H_STATE1] as number))
+      this.invalidPointer(ptr, "it is outside the pool's slots");
     if (offset % (BLOCK_HEADER + this.slotSize) !== 0) this.invalidPointer(ptr, "it is not the start of a slot");
-    const state = tagState(m, m[this.h + H_SECRET] as number, ptr);
+    const state = tagState(m, this.secret, ptr);
     if (state === "free") this.doubleFree(ptr);
     if (state === "foreign") this.invalidPointer(ptr, "the slot's header was overwritten");
   }
@@ -79,7 +79,7 @@ export class PoolHeap extends Heap {
     this.checkPointer(ptr);
     const m = this.m;
     const h = this.h;
-    markFreed(m, this.u8, h, m[h + H_SECRET] as number, ptr, this.zeroFree);
+    markFreed(m, this.u8, h, this.secret, ptr, this.zeroFree);
     m[ptr >> 2] = m[h + H_STATE0] as number;
     m[h + H_STATE0] = ptr - BLOCK_HEADER;
   }
@@ -99,7 +99,7 @@ export class PoolHeap extends Heap {
 
   protected override walk(visit: (ptr: number, size: number, free: boolean) => void): void {
     const m = this.m;
-    const secret = m[this.h + H_SECRET] as number;
+    const secret = this.secret;
     const slot = this.slotSize;
     const fresh = m[this.h + H_STATE1] as number;
     for (let b = this.start; b < fresh; b += BLOCK_HEADER + slot) {
@@ -112,7 +112,7 @@ export class PoolHeap extends Heap {
   protected override verify(): void {
     const m = this.m;
     const h = this.h;
-    const secret = m[h + H_SECRET] as number;
+    const secret = this.secret;
     const slot = this.slotSize;
     const fresh = m[h + H_STATE1] as number;
     let used = 0;
@@ -135,7 +135,8 @@ export class PoolHeap extends Heap {
       }
       if (++listed > free) throw new HeapCorruptionError(b, "the free list has a cycle");
     }
-    if (listed !== free) throw new HeapCorruptionError(this.start, `${free - listed} free slot(s) missing from the free list`);
+    if (listed !== free)
+      throw new HeapCorruptionError(this.start, `${free - listed} free slot(s) missing from the free list`);
     verifyCounters(m, h, used, live);
   }
 }

@@ -39,7 +39,13 @@ export interface SiteReport {
 type Walk = (visit: (ptr: number, size: number, free: boolean) => void) => void;
 
 /** Derives the stats from one walk over the blocks plus the header's counters. */
-export function computeStats(walk: Walk, capacity: number, used: number, peakUsed: number, highWater: number): HeapStats {
+export function computeStats(
+  walk: Walk,
+  capacity: number,
+  used: number,
+  peakUsed: number,
+  highWater: number,
+): HeapStats {
   let free = 0;
   let freeBlocks = 0;
   let liveBlocks = 0;

@@ -9,7 +9,6 @@ import {
   H_HIGH_WATER,
   H_LIVE,
   H_PEAK,
-  H_SECRET,
   H_STRATEGY_WORDS,
   H_USED,
   liveTag,
@@ -164,7 +163,7 @@ export class TlsfHeap extends Heap {
    */
   private releaseRange(b: number, size: number, leftFree: boolean): void {
     const m = this.m;
-    const secret = m[this.h + H_SECRET] as number;
+    const secret = this.secret;
     const right = b + BLOCK_HEADER + size;
     const rightHeader = m[right >> 2] as number;
     if ((rightHeader & F_FREE) !== 0) {
@@ -213,7 +212,7 @@ export class TlsfHeap extends Heap {
     const m = this.m;
     const h = this.h;
     const ptr = b + BLOCK_HEADER;
-    m[(b + 4) >> 2] = liveTag(ptr, m[h + H_SECRET] as number);
+    m[(b + 4) >> 2] = liveTag(ptr, this.secret);
     const size = (m[b >> 2] as number) & ~FLAGS;
     const used = (m[h + H_USED] as number) + size;
     m[h + H_USED] = used;
@@ -290,7 +289,7 @@ export class TlsfHeap extends Heap {
       this.invalidPointer(ptr, (ptr & 7) !== 0 ? "it is not 8-byte aligned" : "it is outside the heap");
     }
     const tag = m[(b + 4) >> 2] as number;
-    const secret = m[this.h + H_SECRET] as number;
+    const secret = this.secret;
     const header = m[b >> 2] as number;
     if (tag === liveTag(ptr, secret) && (header & F_FREE) === 0 && (header & ~FLAGS) >= MIN_SIZE) return b;
     if (tag === freeTag(ptr, secret)) this.doubleFree(ptr);
@@ -307,7 +306,7 @@ export class TlsfHeap extends Heap {
     m[h + H_USED] = (m[h + H_USED] as number) - size;
     m[h + H_LIVE] = (m[h + H_LIVE] as number) - 1;
     // The stale header keeps the free tag even after merging, so a second free is recognised.
-    m[(b + 4) >> 2] = freeTag(ptr, m[h + H_SECRET] as number);
+    m[(b + 4) >> 2] = freeTag(ptr, this.secret);
     this.releaseRange(b, size, (header & F_LEFT_FREE) !== 0);
   }
 
@@ -371,7 +370,7 @@ export class TlsfHeap extends Heap {
     const h = this.h;
     const end = m[h + H_END] as number;
     const sentinel = end - BLOCK_HEADER;
-    const secret = m[h + H_SECRET] as number;
+    const secret = this.secret;
     let b = this.start;
     let leftFree = false;
     let freeCount = 0;
@@ -446,7 +445,10 @@ export class TlsfHeap extends Heap {
       }
     }
     if (listed !== expectedFree) {
-      throw new HeapCorruptionError(this.start, `${expectedFree - listed} free block(s) are missing from the free lists`);
+      throw new HeapCorruptionError(
+        this.start,
+        `${expectedFree - listed} free block(s) are missing from the free lists`,
+      );
     }
   }
 }

@@ -62,7 +62,9 @@ describe("typed cells", () => {
 
   it("a huge length is a typed error", () => {
     const heap = Heap.fixed(8192);
-    expect(() => heap.alloc(Float64Array, 2 ** 40)).toThrow(expect.objectContaining({ code: "ERR_MEMKIT_INVALID_SIZE" }));
+    expect(() => heap.alloc(Float64Array, 2 ** 40)).toThrow(
+      expect.objectContaining({ code: "ERR_MEMKIT_INVALID_SIZE" }),
+    );
     expect(() => heap.alloc(Float64Array, -1)).toThrow(expect.objectContaining({ code: "ERR_MEMKIT_INVALID_SIZE" }));
   });
 });

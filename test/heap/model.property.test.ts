@@ -11,10 +11,31 @@ type Op =
 
 function ops(maxSize: number): fc.Arbitrary<Op[]> {
   const op: fc.Arbitrary<Op> = fc.oneof(
-    { weight: 4, arbitrary: fc.record({ kind: fc.constant("malloc" as const), size: fc.integer({ min: 0, max: maxSize }), align: fc.constantFrom(8, 8, 8, 16, 64, 256) }) },
-    { weight: 1, arbitrary: fc.record({ kind: fc.constant("calloc" as const), count: fc.integer({ min: 0, max: 16 }), size: fc.integer({ min: 0, max: Math.max(1, maxSize >> 4) }) }) },
+    {
+      weight: 4,
+      arbitrary: fc.record({
+        kind: fc.constant("malloc" as const),
+        size: fc.integer({ min: 0, max: maxSize }),
+        align: fc.constantFrom(8, 8, 8, 16, 64, 256),
+      }),
+    },
+    {
+      weight: 1,
+      arbitrary: fc.record({
+        kind: fc.constant("calloc" as const),
+        count: fc.integer({ min: 0, max: 16 }),
+        size: fc.integer({ min: 0, max: Math.max(1, maxSize >> 4) }),
+      }),
+    },
     { weight: 3, arbitrary: fc.record({ kind: fc.constant("free" as const), index: fc.nat() }) },
-    { weight: 2, arbitrary: fc.record({ kind: fc.constant("realloc" as const), index: fc.nat(), size: fc.integer({ min: 0, max: maxSize }) }) },
+    {
+      weight: 2,
+      arbitrary: fc.record({
+        kind: fc.constant("realloc" as const),
+        index: fc.nat(),
+        size: fc.integer({ min: 0, max: maxSize }),
+      }),
+    },
   );
   return fc.array(op, { maxLength: 120 });
 }
@@ -28,7 +49,8 @@ function run(heap: Heap, sequence: Op[], strategy: StrategyName): HeapModel {
       if (ptr === 0) continue;
       expect(ptr % align).toBe(0);
       // zero: "alloc" is the default: a new block reads as zeros before we fill it.
-      for (let i = ptr; i < ptr + op.size; i++) if (heap.u8[i] !== 0) throw new Error(`fresh block ${ptr} is not zeroed`);
+      for (let i = ptr; i < ptr + op.size; i++)
+        if (heap.u8[i] !== 0) throw new Error(`fresh block ${ptr} is not zeroed`);
       model.add(ptr, op.size);
     } else if (op.kind === "calloc") {
       let ptr: number;
@@ -37,7 +59,8 @@ function run(heap: Heap, sequence: Op[], strategy: StrategyName): HeapModel {
       } catch {
         continue;
       }
-      for (let i = ptr; i < ptr + op.count * op.size; i++) if (heap.u8[i] !== 0) throw new Error("calloc block not zero");
+      for (let i = ptr; i < ptr + op.count * op.size; i++)
+        if (heap.u8[i] !== 0) throw new Error("calloc block not zero");
       model.add(ptr, op.count * op.size);
     } else if (model.blocks.length > 0) {
       const index = op.index % model.blocks.length;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ArenaHeap, Heap, PoolHeap, TlsfHeap } from "../../src/heap/index.js";
+import { type ArenaHeap, Heap, type PoolHeap, TlsfHeap } from "../../src/heap/index.js";
 
 describe("tlsf", () => {
   it("is the default strategy", () => {
@@ -86,8 +86,12 @@ describe("arena", () => {
   it("a bad mark is a typed error", () => {
     const arena = Heap.create({ strategy: "arena" }) as ArenaHeap;
     arena.malloc(64);
-    expect(() => arena.reset(arena.mark() + 8)).toThrow(expect.objectContaining({ code: "ERR_MEMKIT_INVALID_ARGUMENT" }));
-    expect(() => arena.reset(arena.mark() - 8)).toThrow(expect.objectContaining({ code: "ERR_MEMKIT_INVALID_ARGUMENT" }));
+    expect(() => arena.reset(arena.mark() + 8)).toThrow(
+      expect.objectContaining({ code: "ERR_MEMKIT_INVALID_ARGUMENT" }),
+    );
+    expect(() => arena.reset(arena.mark() - 8)).toThrow(
+      expect.objectContaining({ code: "ERR_MEMKIT_INVALID_ARGUMENT" }),
+    );
     arena.check();
   });
 

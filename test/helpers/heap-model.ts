@@ -38,7 +38,8 @@ export class HeapModel {
     let previousEnd = 0;
     for (const block of sorted) {
       if (block.ptr % align !== 0) throw new Error(`block ${block.ptr} is not ${align}-aligned`);
-      if (block.ptr < heap.base || block.ptr + block.size > length) throw new Error(`block ${block.ptr} is outside the buffer`);
+      if (block.ptr < heap.base || block.ptr + block.size > length)
+        throw new Error(`block ${block.ptr} is outside the buffer`);
       if (block.ptr < previousEnd) throw new Error(`block ${block.ptr} overlaps the block ending at ${previousEnd}`);
       if (heap.usableSize(block.ptr) < block.size) throw new Error(`block ${block.ptr} is smaller than asked`);
       previousEnd = block.ptr + Math.max(block.size, 1);

@@ -1,4 +1,6 @@
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { gunzipSync } from "node:zlib";
 
 /** A parsed allocation trace: parallel arrays, one entry per event (see shared/traces/README.md). */
@@ -16,8 +18,19 @@ export interface Trace {
   readonly events: number;
 }
 
-/** The cc1 trace shipped in ../shared/traces, located from the project root. */
-export const CC1_TRACE: URL = new URL("../../../shared/traces/gcc-cc1.trace.gz", import.meta.url);
+/**
+ * The cc1 trace in `shared/traces` beside the project root, found by walking up from this file
+ * (it runs from `test/helpers` under Vitest and from `dist-bench/test/helpers` in benchmarks).
+ */
+export const CC1_TRACE: string = (() => {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++) {
+    const candidate = join(dir, "shared", "traces", "gcc-cc1.trace.gz");
+    if (existsSync(candidate)) return candidate;
+    dir = dirname(dir);
+  }
+  return join("..", "shared", "traces", "gcc-cc1.trace.gz");
+})();
 
 /** Parses a gzip'd trace; the work happens once, outside any timed loop. */
 export function loadTrace(file: URL | string): Trace {
@@ -61,7 +74,11 @@ export interface ReplayTarget {
 }
 
 /** Replays the trace; returns the id -> pointer table (survivors are non-zero). */
-export function replay(trace: Trace, target: ReplayTarget, table: Float64Array = new Float64Array(trace.ids)): Float64Array {
+export function replay(
+  trace: Trace,
+  target: ReplayTarget,
+  table: Float64Array = new Float64Array(trace.ids),
+): Float64Array {
   const { kind, id, newId, size, events } = trace;
   for (let i = 0; i < events; i++) {
     const k = kind[i];
@@ -75,7 +92,8 @@ export function replay(trace: Trace, target: ReplayTarget, table: Float64Array =
       table[id[i] as number] = 0;
     } else {
       const old = id[i] as number;
-      const ptr = old === 0 ? target.malloc(size[i] as number) : target.realloc(table[old] as number, size[i] as number);
+      const ptr =
+        old === 0 ? target.malloc(size[i] as number) : target.realloc(table[old] as number, size[i] as number);
       target.touch(ptr);
       if (old !== 0) table[old] = 0;
       table[newId[i] as number] = ptr;
@@ -108,4 +126,38 @@ export function peakLiveBytes(trace: Trace): number {
     if (current > peak) peak = current;
   }
   return peak;
+}
+
+/**
+ * The trace plus one free event per block still live at its end, so a replay leaves the
+ * allocator empty and can be timed again on the same allocator.
+ */
+export function withSurvivorsFreed(trace: Trace): Trace {
+  const live = new Uint8Array(trace.ids);
+  for (let i = 0; i < trace.events; i++) {
+    const k = trace.kind[i];
+    if (k === 0) live[trace.id[i] as number] = 1;
+    else if (k === 1) live[trace.id[i] as number] = 0;
+    else {
+      live[trace.id[i] as number] = 0;
+      live[trace.newId[i] as number] = 1;
+    }
+  }
+  const survivors: number[] = [];
+  for (let id = 1; id < trace.ids; id++) if (live[id] === 1) survivors.push(id);
+  const events = trace.events + survivors.length;
+  const grow = <T extends Uint8Array | Int32Array>(src: T, make: (n: number) => T): T => {
+    const out = make(events);
+    out.set(src.subarray(0, trace.events) as never);
+    return out;
+  };
+  const kind = grow(trace.kind, (n) => new Uint8Array(n));
+  const id = grow(trace.id, (n) => new Int32Array(n));
+  const newId = grow(trace.newId, (n) => new Int32Array(n));
+  const size = grow(trace.size, (n) => new Int32Array(n));
+  survivors.forEach((survivor, i) => {
+    kind[trace.events + i] = 1;
+    id[trace.events + i] = survivor;
+  });
+  return { kind, id, newId, size, ids: trace.ids, events };
 }

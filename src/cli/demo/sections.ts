@@ -1,7 +1,8 @@
+import { heapSection } from "./heap.js";
 import type { DemoSection } from "./section.js";
 
 /** Every demo section, in tour order. Each module adds one import and one entry. */
-export const demoSections: readonly DemoSection[] = [];
+export const demoSections: readonly DemoSection[] = [heapSection];
 
 /** Modules whose demo section is still to come; printed so the tour says what is missing. */
 export const plannedSections: readonly string[] = ["heap", "fallible", "isolate", "once", "ffi"].filter(

@@ -1,0 +1,105 @@
+/**
+ * `npm run bench -- heap`: memkit/heap against glibc malloc (a C replayer built with gcc), @thi.ng/malloc
+ * and per-allocation `new Uint8Array(n)`, on the workloads of the heap issue: W1 fixed-size churn,
+ * W2 random sizes, W3 realloc growth, T1 the real cc1 trace, A1 arena-shaped scope, plus shared-heap
+ * throughput with 1 and 2 workers.
+ */
+import { existsSync } from "node:fs";
+import type { ArenaHeap } from "../src/heap/index.js";
+import { CC1_TRACE, loadTrace, peakLiveBytes, type Trace, withSurvivorsFreed } from "../test/helpers/trace.js";
+import { type Contender, type Group, runBenchmark } from "./harness.js";
+import { cellRunner, heapRunner, thingRunner, typedArrayRunner } from "./heap/contenders.js";
+import { buildGlibcReplayer, runGlibc } from "./heap/glibc.js";
+import { sharedThroughput } from "./heap/shared.js";
+import { a1, w1, w2, w3 } from "./heap/workloads.js";
+
+const glibc = buildGlibcReplayer();
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[sorted.length >> 1] ?? Number.NaN;
+}
+
+function workloadGroup(
+  name: string,
+  trace: Trace,
+  options: { cells?: boolean; arena?: boolean; pool?: boolean; thingSamples?: number },
+): Group {
+  const peak = peakLiveBytes(trace);
+  const ops = trace.events;
+  const tlsfFixed = heapRunner(trace, { zero: "none" }, true);
+  const tlsfNone = heapRunner(trace, { zero: "none" });
+  const tlsf = heapRunner(trace, {});
+  const thing = thingRunner(trace);
+  const footprint = (highWater: () => number) => () => ({ "high-water/peak": highWater() / peak });
+  const contenders: Contender[] = [
+    {
+      name: "memkit tlsf, Heap.fixed (zero: none)",
+      fn: tlsfFixed.run,
+      ops,
+      extra: footprint(() => tlsfFixed.heap.stats().highWater),
+    },
+    {
+      name: "memkit tlsf, Heap.create (zero: none)",
+      fn: tlsfNone.run,
+      ops,
+      extra: footprint(() => tlsfNone.heap.stats().highWater),
+    },
+    { name: "memkit tlsf, Heap.create (zero: alloc, default)", fn: tlsf.run, ops },
+  ];
+  if (options.pool) {
+    const pool = heapRunner(trace, { strategy: "pool", slotSize: 64, zero: "none" });
+    contenders.push({ name: "memkit pool, Heap.create (zero: none)", fn: pool.run, ops });
+  }
+  if (options.arena) {
+    const arena = heapRunner(trace, { strategy: "arena", zero: "none" });
+    const run = () => {
+      arena.run();
+      (arena.heap as ArenaHeap).reset();
+    };
+    contenders.push({ name: "memkit arena, Heap.create (zero: none) + reset", fn: run, ops });
+  }
+  if (options.cells) contenders.push({ name: "memkit cells (heap.alloc)", fn: cellRunner(trace), ops });
+  contenders.push({ name: "new Uint8Array(n)", fn: typedArrayRunner(trace), ops });
+  contenders.push({
+    name: "@thi.ng/malloc",
+    fn: thing.run,
+    ops,
+    samples: options.thingSamples ?? 12,
+    extra: () => ({ "high-water/peak": thing.pool.stats().top / peak }),
+  });
+  if (glibc !== undefined) {
+    const c = runGlibc(glibc, trace);
+    const measured = { p50_ns: c.p50_ns, p99_ns: c.p99_ns };
+    contenders.push({ name: "glibc malloc (C, gcc -O2)", measured, extra: () => ({ "high-water/peak": c.footprint }) });
+  }
+  return { name, contenders };
+}
+
+const groups: Group[] = [
+  workloadGroup("W1 fixed-size churn (64 B, <= 1000 live), ns per op", w1(), { pool: true, cells: true }),
+  workloadGroup("W2 random sizes 16..4096 B (~5000 live), ns per op", w2(), { cells: true, thingSamples: 5 }),
+  workloadGroup("W3 realloc growth/shrink (200 buffers, 16 B..64 KiB), ns per op", w3(), { thingSamples: 5 }),
+];
+if (existsSync(CC1_TRACE)) {
+  groups.push(
+    workloadGroup("T1 cc1 trace replay (+ survivors freed), ns per event", withSurvivorsFreed(loadTrace(CC1_TRACE)), {
+      arena: true,
+      thingSamples: 5,
+    }),
+  );
+}
+groups.push(
+  workloadGroup("A1 scope: 1000 allocations 16..256 B then all freed, ns per op", a1(), { arena: true, pool: false }),
+);
+
+const shared = await sharedThroughput();
+groups.push({
+  name: "shared heap (SharedArrayBuffer + Atomics lock): ns per op of total throughput, median of 5",
+  contenders: [
+    { name: "1 worker", measured: { p50_ns: median(shared.one), p99_ns: Math.max(...shared.one) } },
+    { name: "2 workers on one heap", measured: { p50_ns: median(shared.two), p99_ns: Math.max(...shared.two) } },
+  ],
+});
+
+await runBenchmark("heap", groups);
