@@ -103,8 +103,10 @@ export abstract class Heap {
   }
 
   /**
-   * Creates a heap in new memory that grows on demand (a resizable `ArrayBuffer`, or a growable
-   * `SharedArrayBuffer` with `shared: true`).
+   * Creates a heap in new memory that grows on demand, doubling up to `maxBytes`: an `ArrayBuffer`
+   * that the heap replaces with a larger copy when it grows (the fastest kind of memory for V8), or
+   * a growable `SharedArrayBuffer` with `shared: true`. To grow in place instead, pass a resizable
+   * `ArrayBuffer` to `Heap.over`.
    *
    * @param options Strategy, sizes, zeroing, debugging.
    * @returns The heap.
@@ -117,10 +119,10 @@ export abstract class Heap {
   static create(options: HeapOptions = {}): Heap {
     const initial = checkSize(options.initialBytes ?? MIB, "initialBytes", 4096, MAX_OFFSET);
     const max = checkSize(options.maxBytes ?? Math.max(initial, 1024 * MIB), "maxBytes", initial, MAX_OFFSET);
-    const memory = options.shared
-      ? new SharedArrayBuffer(initial, { maxByteLength: max })
-      : new ArrayBuffer(initial, { maxByteLength: max });
-    return Heap.over(memory, { ...options, maxBytes: max });
+    const backing = options.shared
+      ? new Backing(new SharedArrayBuffer(initial, { maxByteLength: max }))
+      : new Backing(new ArrayBuffer(initial), max);
+    return Heap.format(backing, { ...options, maxBytes: max });
   }
 
   /**
@@ -154,7 +156,10 @@ export abstract class Heap {
    * ```
    */
   static over(memory: HeapMemory, options: HeapOptions = {}): Heap {
-    const backing = new Backing(memory);
+    return Heap.format(new Backing(memory), options);
+  }
+
+  private static format(backing: Backing, options: HeapOptions): Heap {
     const base = checkSize(options.base ?? 0, "base", 0, MAX_OFFSET);
     if (base % ALIGN !== 0) throw new InvalidSizeError(`base must be a multiple of ${ALIGN}, got ${base}`, base);
     const ctor = strategies.get(strategyIds[options.strategy ?? "tlsf"]);
@@ -640,7 +645,10 @@ export abstract class Heap {
     return { sites: groupBySite(this.live().filter((b) => !b.intentional)), collected: this.guard?.collected() ?? [] };
   }
 
-  /** The memory the heap lives in. */
+  /**
+   * The memory the heap lives in. A heap from `Heap.create` (not shared) moves to a larger
+   * `ArrayBuffer` when it grows, so read this again after allocating rather than keeping it.
+   */
   get memory(): HeapMemory {
     return this.backing.memory;
   }

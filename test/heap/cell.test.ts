@@ -70,8 +70,12 @@ describe("typed cells", () => {
 });
 
 describe("growth", () => {
-  it("a heap over a resizable ArrayBuffer grows on demand; cells keep contents and views", () => {
-    const heap = Heap.create({ initialBytes: 8192, maxBytes: 8 << 20 });
+  it.each([
+    ["Heap.create (moves to a larger ArrayBuffer)", () => Heap.create({ initialBytes: 8192, maxBytes: 8 << 20 })],
+    ["Heap.over a resizable ArrayBuffer (grows in place)", () => Heap.over(new ArrayBuffer(8192, { maxByteLength: 8 << 20 }))],
+    ["Heap.create shared (growable SharedArrayBuffer)", () => Heap.create({ shared: true, initialBytes: 8192, maxBytes: 8 << 20 })],
+  ])("%s grows on demand; cells keep contents and views", (_name, make) => {
+    const heap = make();
     const first = heap.alloc(Float64Array, 16);
     first.view.fill(2.5);
     const cells = [];
