@@ -22,4 +22,5 @@ for (let i = 0; i < operations; i++) {
 }
 const elapsed = Number(process.hrtime.bigint() - start);
 for (const ptr of live) if (ptr !== 0) heap.free(ptr);
+heap.flush();
 parentPort?.postMessage(elapsed);

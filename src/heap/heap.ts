@@ -14,6 +14,7 @@ import {
 import { Guard } from "./guard.js";
 import {
   ALIGN,
+  cachedTag,
   FLAG_SHARED,
   FLAG_ZERO_ALLOC,
   FLAG_ZERO_FREE,
@@ -21,7 +22,6 @@ import {
   H_END,
   H_FLAGS,
   H_HIGH_WATER,
-  H_LIVE,
   H_LOCK,
   H_MAGIC,
   H_MAX_END,
@@ -32,6 +32,7 @@ import {
   H_USED,
   H_VERSION,
   LAYOUT_VERSION,
+  liveTag,
   MAGIC,
   MAX_OFFSET,
 } from "./layout.js";
@@ -56,12 +57,15 @@ export interface HeapSnapshot {
 type StrategyClass = {
   readonly strategyId: number;
   readonly controlBytes: number;
+  readonly cacheable: boolean;
   new (backing: Backing, base: number, options: HeapInstanceOptions): Heap;
 };
 
 const strategies = new Map<number, StrategyClass>();
 const strategyIds: Record<StrategyName, number> = { tlsf: 1, arena: 2, pool: 3 };
 const MIB = 1024 * 1024;
+const CACHE_MAX_SIZE = 512;
+const CACHE_DEPTH = 32;
 
 function checkAlign(align: unknown): number {
   if (
@@ -96,6 +100,8 @@ export abstract class Heap {
   static readonly strategyId: number = 0;
   /** @internal Header plus the strategy's control words, in bytes. */
   static readonly controlBytes: number = 0;
+  /** @internal Whether freed small blocks may sit in a thread-local cache when shared. */
+  static readonly cacheable: boolean = false;
 
   /** @internal */
   static registerStrategy(ctor: StrategyClass): void {
@@ -245,6 +251,12 @@ export abstract class Heap {
   private readonly shared: boolean;
   private readonly wasm: boolean;
   private readonly guard: Guard | undefined;
+  /**
+   * Shared heaps only: per size class (8-byte steps up to CACHE_MAX_SIZE), small blocks this
+   * thread freed, reused by its next mallocs without taking the lock (tcache, as in glibc), so
+   * threads do not queue on the lock for every small block. See `flush()`.
+   */
+  private readonly cache: number[][] | undefined;
   /** @internal Cells created with a serial in one of these ranges were revoked by `restore`. */
   revoked: [number, number][] = [];
   /** @internal */
@@ -264,6 +276,9 @@ export abstract class Heap {
     this.zeroFree = (flags & FLAG_ZERO_FREE) !== 0;
     this.shared = backing.shared;
     this.wasm = backing.wasm;
+    const strategy = this.constructor as StrategyClass;
+    this.cache =
+      this.shared && strategy.cacheable ? Array.from({ length: (CACHE_MAX_SIZE >> 3) + 1 }, () => []) : undefined;
     const detectLeaks = options.detectLeaks ?? (options.debug === true || options.trackSites === true);
     this.guard =
       options.debug || options.trackSites || detectLeaks
@@ -408,6 +423,10 @@ export abstract class Heap {
       this.fresh();
       return this.allocate(bytes, align);
     }
+    if (this.cache !== undefined && align === ALIGN && bytes <= CACHE_MAX_SIZE) {
+      const ptr = this.takeCached(bytes);
+      if (ptr !== 0) return ptr;
+    }
     lockWord(this.m, this.h + H_LOCK);
     try {
       this.fresh();
@@ -439,6 +458,7 @@ export abstract class Heap {
       this.release(ptr);
       return;
     }
+    if (this.cache !== undefined && this.keepCached(ptr)) return;
     lockWord(this.m, this.h + H_LOCK);
     try {
       this.fresh();
@@ -513,6 +533,60 @@ export abstract class Heap {
     return this.locked(() => this.usable(ptr));
   }
 
+  /** A block of exactly this size class from the thread-local cache, or 0. No lock: only this thread uses it. */
+  private takeCached(bytes: number): number {
+    const size = bytes <= 16 ? 16 : (bytes + 7) & -8;
+    const ptr = (this.cache as number[][])[size >> 3]?.pop();
+    if (ptr === undefined) return 0;
+    this.m[(ptr - 4) >> 2] = liveTag(ptr, this.secret);
+    if (this.zeroAlloc) this.u8.fill(0, ptr, ptr + size);
+    return ptr;
+  }
+
+  /**
+   * Keeps a freed small block in the thread-local cache when it is a valid live block and there is
+   * room; anything doubtful goes the locked way, where the strategy reports the right error.
+   * Reading a live block's size without the lock is safe: only its owner changes it.
+   */
+  private keepCached(ptr: number): boolean {
+    if ((ptr & 7) !== 0 || ptr < this.start + 8 || ptr >= this.u8.length) return false;
+    const m = this.m;
+    if (m[(ptr - 4) >> 2] !== liveTag(ptr, this.secret)) return false;
+    const size = (m[(ptr - 8) >> 2] as number) & ~7;
+    if (size > CACHE_MAX_SIZE) return false;
+    const stack = (this.cache as number[][])[size >> 3];
+    if (stack === undefined || stack.length >= CACHE_DEPTH) return false;
+    m[(ptr - 4) >> 2] = cachedTag(ptr, this.secret);
+    if (this.zeroFree) this.u8.fill(0, ptr, ptr + size);
+    stack.push(ptr);
+    return true;
+  }
+
+  /**
+   * Returns the small blocks this thread keeps cached (shared heaps only) to the heap. Until
+   * then they count as live in `stats()` of every thread; `check()`, `stats()` and `live()` of
+   * this heap object flush first. Call it before a worker that used a shared heap exits.
+   *
+   * @example
+   * ```ts
+   * const heap = Heap.attach(workerData.memory);
+   * // ... work ...
+   * heap.flush();
+   * ```
+   */
+  flush(): void {
+    const cache = this.cache;
+    if (cache === undefined) return;
+    this.locked(() => {
+      for (const stack of cache) {
+        for (let ptr = stack.pop(); ptr !== undefined; ptr = stack.pop()) {
+          this.m[(ptr - 4) >> 2] = liveTag(ptr, this.secret);
+          this.release(ptr);
+        }
+      }
+    });
+  }
+
   private outOfMemory(bytes: number): OutOfMemoryError {
     const stats = this.stats();
     return new OutOfMemoryError(bytes, stats.free, stats.largestFree);
@@ -576,6 +650,7 @@ export abstract class Heap {
    * ```
    */
   check(): void {
+    this.flush();
     this.locked(() => {
       const m = this.m;
       if (m[this.h + H_MAGIC] !== MAGIC)
@@ -595,6 +670,7 @@ export abstract class Heap {
    * ```
    */
   stats(): HeapStats {
+    this.flush();
     return this.locked(() => {
       const m = this.m;
       const h = this.h;
@@ -619,6 +695,7 @@ export abstract class Heap {
    * ```
    */
   live(): LiveBlock[] {
+    this.flush();
     const blocks: LiveBlock[] = [];
     this.locked(() =>
       this.walk((ptr, size, free) => {
@@ -678,6 +755,7 @@ export abstract class Heap {
    * ```
    */
   snapshot(): HeapSnapshot {
+    this.flush();
     return this.locked(() => {
       const end = this.m[this.h + H_END] as number;
       const base = this.h << 2;
@@ -724,6 +802,8 @@ export abstract class Heap {
     });
     if (this.cellSerial > snapshot.cellSerial) this.revoked.push([snapshot.cellSerial, this.cellSerial]);
     this.pinned.clear();
+    // Cached blocks belong to the erased timeline; the snapshot already counts its own blocks.
+    if (this.cache !== undefined) for (const stack of this.cache) stack.length = 0;
     this.guard?.load(snapshot.guardState);
   }
 }

@@ -77,6 +77,14 @@ export function freeTag(ptr: number, secret: number): number {
   return liveTag(ptr, secret) ^ 0x5a5a5a5a;
 }
 
+/**
+ * Tag of a block a thread holds in its local cache of a shared heap: live for the heap's
+ * bookkeeping, freed for the program (so a second free is still caught).
+ */
+export function cachedTag(ptr: number, secret: number): number {
+  return liveTag(ptr, secret) ^ 0x3c3c3c3c;
+}
+
 /** Rounds `n` up to a multiple of the power of two `align`. */
 export function alignUp(n: number, align: number): number {
   return (n + align - 1) & -align;

@@ -4,6 +4,7 @@ import {
   ALIGN,
   alignUp,
   BLOCK_HEADER,
+  cachedTag,
   freeTag,
   H_END,
   H_HIGH_WATER,
@@ -66,6 +67,8 @@ function ctz(x: number): number {
 /** The TLSF strategy: the default general-purpose heap. See the layout diagram above. */
 export class TlsfHeap extends Heap {
   static override readonly strategyId: number = STRATEGY_TLSF;
+  /** @internal Block sizes follow `blockSize`, so a cached block of the same class fits exactly. */
+  static override readonly cacheable: boolean = true;
   static override readonly controlBytes: number = alignUp(CONTROL_WORDS * 4, ALIGN);
 
   /** Rounds a request to a block size: a multiple of 8, at least MIN_SIZE. */
@@ -292,7 +295,7 @@ export class TlsfHeap extends Heap {
     const secret = this.secret;
     const header = m[b >> 2] as number;
     if (tag === liveTag(ptr, secret) && (header & F_FREE) === 0 && (header & ~FLAGS) >= MIN_SIZE) return b;
-    if (tag === freeTag(ptr, secret)) this.doubleFree(ptr);
+    if (tag === freeTag(ptr, secret) || tag === cachedTag(ptr, secret)) this.doubleFree(ptr);
     return this.invalidPointer(ptr, "no block starts there");
   }
 
@@ -396,7 +399,9 @@ export class TlsfHeap extends Heap {
         }
         freeCount++;
       } else {
-        if (m[(b + 4) >> 2] !== liveTag(b + BLOCK_HEADER, secret)) {
+        const tag = m[(b + 4) >> 2];
+        // Live, or held in some thread's local cache of a shared heap (still live to the heap).
+        if (tag !== liveTag(b + BLOCK_HEADER, secret) && tag !== cachedTag(b + BLOCK_HEADER, secret)) {
           throw new HeapCorruptionError(b + 4, "a live block's tag was overwritten (write before its start?)");
         }
         used += size;

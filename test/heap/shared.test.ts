@@ -41,3 +41,20 @@ describe("a heap shared by real worker_threads", () => {
     expect(stats.capacity).toBeGreaterThan(64 * 1024); // it grew while shared
   });
 });
+
+describe("thread-local cache of a shared heap", () => {
+  it("reuses a freed small block without the lock, still catches a double free, and flushes", () => {
+    const heap = Heap.create({ shared: true, initialBytes: 64 * 1024 });
+    const p = heap.malloc(40);
+    heap.free(p);
+    expect(() => heap.free(p)).toThrow(expect.objectContaining({ code: "ERR_MEMKIT_DOUBLE_FREE" }));
+    expect(heap.malloc(40)).toBe(p);
+    heap.free(p);
+    // Another heap object (as another thread would) sees the cached block as live until flushed.
+    const other = Heap.attach(heap.memory);
+    expect(other.stats().liveBlocks).toBe(1);
+    heap.flush();
+    expect(other.stats().liveBlocks).toBe(0);
+    other.check();
+  });
+});
