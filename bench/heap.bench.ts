@@ -28,6 +28,7 @@ function workloadGroup(
   const peak = peakLiveBytes(trace);
   const ops = trace.events;
   const tlsfFixed = heapRunner(trace, { zero: "none" }, true);
+  const tlsfCached = heapRunner(trace, { zero: "none", cache: true }, true);
   const tlsfNone = heapRunner(trace, { zero: "none" });
   const tlsf = heapRunner(trace, {});
   const thing = thingRunner(trace);
@@ -66,7 +67,6 @@ function workloadGroup(
     fn: thing.run,
     ops,
     samples: options.thingSamples ?? 12,
-    extra: () => ({ "high-water/peak": thing.pool.stats().top / peak }),
   });
   if (glibc !== undefined) {
     const c = runGlibc(glibc, trace);

@@ -92,7 +92,7 @@ export function typedArrayRunner(trace: Trace): Runner {
   return () => run(trace, target, table);
 }
 
-export function thingRunner(trace: Trace): { run: Runner; pool: MemPool } {
+export function thingRunner(trace: Trace): { run: Runner } {
   const pool = new MemPool({ size: 64 << 20 });
   const u8 = new Uint8Array(pool.buf);
   const target: ReplayTarget = {
@@ -107,5 +107,5 @@ export function thingRunner(trace: Trace): { run: Runner; pool: MemPool } {
   };
   const table = new Float64Array(trace.ids);
   const run = freshReplay();
-  return { run: () => run(trace, target, table), pool };
+  return { run: () => run(trace, target, table) };
 }

@@ -252,7 +252,7 @@ export abstract class Heap {
   private readonly wasm: boolean;
   private readonly guard: Guard | undefined;
   /**
-   * Shared heaps only: per size class (8-byte steps up to CACHE_MAX_SIZE), small blocks this
+   * With `cache` (default for shared heaps): per size class (8-byte steps up to CACHE_MAX_SIZE), small blocks this
    * thread freed, reused by its next mallocs without taking the lock (tcache, as in glibc), so
    * threads do not queue on the lock for every small block. See `flush()`.
    */
@@ -277,8 +277,8 @@ export abstract class Heap {
     this.shared = backing.shared;
     this.wasm = backing.wasm;
     const strategy = this.constructor as StrategyClass;
-    this.cache =
-      this.shared && strategy.cacheable ? Array.from({ length: (CACHE_MAX_SIZE >> 3) + 1 }, () => []) : undefined;
+    const cache = options.cache ?? this.shared;
+    this.cache = cache && strategy.cacheable ? Array.from({ length: (CACHE_MAX_SIZE >> 3) + 1 }, () => []) : undefined;
     const detectLeaks = options.detectLeaks ?? (options.debug === true || options.trackSites === true);
     this.guard =
       options.debug || options.trackSites || detectLeaks
@@ -419,13 +419,13 @@ export abstract class Heap {
     if (bytes >>> 0 !== bytes || bytes > MAX_OFFSET) checkSize(bytes, "Allocation size", 0, MAX_OFFSET);
     if (align !== ALIGN) align = checkAlign(align);
     if (this.guard !== undefined) return this.guard.malloc(bytes, align);
-    if (!this.shared) {
-      this.fresh();
-      return this.allocate(bytes, align);
-    }
     if (this.cache !== undefined && align === ALIGN && bytes <= CACHE_MAX_SIZE) {
       const ptr = this.takeCached(bytes);
       if (ptr !== 0) return ptr;
+    }
+    if (!this.shared) {
+      this.fresh();
+      return this.allocate(bytes, align);
     }
     lockWord(this.m, this.h + H_LOCK);
     try {
@@ -453,12 +453,12 @@ export abstract class Heap {
       this.guard.free(ptr);
       return;
     }
+    if (this.cache !== undefined && this.keepCached(ptr)) return;
     if (!this.shared) {
       this.fresh();
       this.release(ptr);
       return;
     }
-    if (this.cache !== undefined && this.keepCached(ptr)) return;
     lockWord(this.m, this.h + H_LOCK);
     try {
       this.fresh();
@@ -563,7 +563,7 @@ export abstract class Heap {
   }
 
   /**
-   * Returns the small blocks this thread keeps cached (shared heaps only) to the heap. Until
+   * Returns the small blocks this heap object keeps cached (see the `cache` option) to the heap. Until
    * then they count as live in `stats()` of every thread; `check()`, `stats()` and `live()` of
    * this heap object flush first. Call it before a worker that used a shared heap exits.
    *

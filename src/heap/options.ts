@@ -30,6 +30,15 @@ export interface HeapInstanceOptions {
    * @defaultValue true when `debug` or `trackSites` is on, else false
    */
   readonly detectLeaks?: boolean;
+  /**
+   * Keep up to 32 freed blocks of each small size (<= 512 bytes) in a per-object cache and hand
+   * them out again without touching the free lists (like glibc's tcache). For shared heaps this
+   * avoids taking the lock for most small blocks; for any TLSF heap it trades immediate coalescing
+   * of those blocks for speed. Cached blocks count as live until `flush()` (which `check()`,
+   * `stats()` and `live()` call); a double free of a cached block is still caught.
+   * @defaultValue true for heaps over shared memory, false otherwise
+   */
+  readonly cache?: boolean;
   /** Called with each definite leak found by the garbage collector. */
   readonly onLeak?: (leak: LeakReport) => void;
   /**

@@ -72,8 +72,14 @@ describe("typed cells", () => {
 describe("growth", () => {
   it.each([
     ["Heap.create (moves to a larger ArrayBuffer)", () => Heap.create({ initialBytes: 8192, maxBytes: 8 << 20 })],
-    ["Heap.over a resizable ArrayBuffer (grows in place)", () => Heap.over(new ArrayBuffer(8192, { maxByteLength: 8 << 20 }))],
-    ["Heap.create shared (growable SharedArrayBuffer)", () => Heap.create({ shared: true, initialBytes: 8192, maxBytes: 8 << 20 })],
+    [
+      "Heap.over a resizable ArrayBuffer (grows in place)",
+      () => Heap.over(new ArrayBuffer(8192, { maxByteLength: 8 << 20 })),
+    ],
+    [
+      "Heap.create shared (growable SharedArrayBuffer)",
+      () => Heap.create({ shared: true, initialBytes: 8192, maxBytes: 8 << 20 }),
+    ],
   ])("%s grows on demand; cells keep contents and views", (_name, make) => {
     const heap = make();
     const first = heap.alloc(Float64Array, 16);

@@ -1,0 +1,116 @@
+import { InvalidArgumentError } from "../internal/errors.js";
+import { checkFunction } from "../internal/validate.js";
+import { PoisonedError, ReentrantInitError } from "./errors.js";
+import { DONE, EMPTY, type FailurePolicy, type Peek, POISONED, RUNNING } from "./result.js";
+
+/** Options of `Lazy` and `AsyncLazy`. */
+export interface LazyOptions {
+  /**
+   * What a failed initialization leaves behind: `"poison"` (like Rust's `LazyLock`) makes every
+   * later access throw `PoisonedError` whose `cause` is the original error; `"retry"` runs the
+   * initializer again on the next access.
+   * @defaultValue "poison"
+   */
+  readonly onError?: FailurePolicy;
+}
+
+/** @internal */
+export function checkPolicy(policy: unknown): FailurePolicy {
+  if (policy === undefined) return "poison";
+  if (policy !== "poison" && policy !== "retry") {
+    throw new InvalidArgumentError(`onError must be "poison" or "retry", got ${String(policy)}`);
+  }
+  return policy;
+}
+
+/**
+ * A value computed on first access and kept, like Rust's `LazyLock`, with an explicit failure
+ * policy. Unlike `once`, `onetime` or `lodash.once`, a failed first call never turns into a
+ * silent `undefined` forever.
+ *
+ * @example
+ * ```ts
+ * const table = new Lazy(() => buildLookupTable());
+ * table.value[42];
+ * ```
+ */
+export class Lazy<T> {
+  #state = EMPTY;
+  #value: T | undefined = undefined;
+  #error: unknown = undefined;
+  readonly #init: () => T;
+  readonly #policy: FailurePolicy;
+
+  /**
+   * @param init Computes the value on first access.
+   * @param options Failure policy.
+   * @throws {InvalidArgumentError} ERR_MEMKIT_INVALID_ARGUMENT when `init` is not a function.
+   */
+  constructor(init: () => T, options: LazyOptions = {}) {
+    this.#init = checkFunction<() => T>(init, "init");
+    this.#policy = checkPolicy(options.onError);
+  }
+
+  /**
+   * The value, computing it on first access. The first failure throws the initializer's own error.
+   *
+   * @throws {PoisonedError} ERR_MEMKIT_POISONED on later accesses after a failure under "poison".
+   * @throws {ReentrantInitError} ERR_MEMKIT_REENTRANT_INIT when the initializer reads this value.
+   */
+  get value(): T {
+    if (this.#state === DONE) return this.#value as T;
+    return this.#force();
+  }
+
+  /**
+   * Same as `value`, as a method.
+   * @returns The value.
+   * @example
+   * ```ts
+   * lazy.get();
+   * ```
+   */
+  get(): T {
+    if (this.#state === DONE) return this.#value as T;
+    return this.#force();
+  }
+
+  #force(): T {
+    if (this.#state === RUNNING) throw new ReentrantInitError("Lazy");
+    if (this.#state === POISONED) throw new PoisonedError("Lazy", this.#error);
+    this.#state = RUNNING;
+    try {
+      this.#value = this.#init();
+    } catch (error) {
+      if (this.#policy === "poison") {
+        this.#state = POISONED;
+        this.#error = error;
+      } else this.#state = EMPTY;
+      throw error;
+    }
+    this.#state = DONE;
+    return this.#value;
+  }
+
+  /** True once the value was computed. */
+  get isInitialized(): boolean {
+    return this.#state === DONE;
+  }
+
+  /** True when the initializer failed under the "poison" policy. */
+  get isPoisoned(): boolean {
+    return this.#state === POISONED;
+  }
+
+  /**
+   * The value if computed, without computing it.
+   * @returns `{ ok: true, value }` or `{ ok: false }`.
+   * @example
+   * ```ts
+   * lazy.peek().ok; // false before first access
+   * ```
+   */
+  peek(): Peek<T> {
+    return this.#state === DONE ? { ok: true, value: this.#value as T } : { ok: false };
+  }
+}
