@@ -87,19 +87,20 @@ function run(heap: Heap, sequence: Op[], strategy: StrategyName): HeapModel {
   return model;
 }
 
-const strategies: { strategy: StrategyName; maxSize: number }[] = [
+const strategies: { strategy: StrategyName; maxSize: number; cache?: boolean }[] = [
   { strategy: "tlsf", maxSize: 3000 },
+  { strategy: "tlsf", maxSize: 600, cache: true },
   { strategy: "arena", maxSize: 3000 },
   { strategy: "pool", maxSize: 48 },
 ];
 
-describe.each(strategies)("$strategy against the model", ({ strategy, maxSize }) => {
+describe.each(strategies)("$strategy (cache: $cache) against the model", ({ strategy, maxSize, cache }) => {
   it("keeps blocks disjoint, inside the buffer, aligned, intact and the heap checking clean", () => {
     fc.assert(
       fc.property(ops(maxSize), fc.boolean(), (sequence, fixed) => {
         const heap = fixed
-          ? Heap.fixed(64 * 1024, { strategy, slotSize: 48 })
-          : Heap.create({ strategy, initialBytes: 8192, maxBytes: 1 << 20, slotSize: 48 });
+          ? Heap.fixed(64 * 1024, { strategy, slotSize: 48, cache: cache ?? false })
+          : Heap.create({ strategy, initialBytes: 8192, maxBytes: 1 << 20, slotSize: 48, cache: cache ?? false });
         const model = run(heap, sequence, strategy);
         for (const block of model.blocks) heap.free(block.ptr);
         heap.check();

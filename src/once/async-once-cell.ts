@@ -1,0 +1,235 @@
+import { AsyncLocalStorage } from "node:async_hooks";
+import { checkFunction, checkSize } from "../internal/validate.js";
+import { sleep, type WaitOptions, waitFor } from "../internal/wait.js";
+import { PoisonedError, ReentrantInitError } from "./errors.js";
+import { checkPolicy } from "./lazy.js";
+import { DONE, EMPTY, type FailurePolicy, type Peek, POISONED, RUNNING } from "./result.js";
+
+export type { WaitOptions };
+
+/** Options of `AsyncOnceCell` and `AsyncLazy`. */
+export interface AsyncOnceOptions {
+  /**
+   * After an initialization finally fails: `"retry"` leaves the cell empty so the next caller
+   * starts a new one; `"poison"` makes every later call reject with `PoisonedError`.
+   * @defaultValue "retry"
+   */
+  readonly onError?: FailurePolicy;
+  /**
+   * Extra attempts inside one initialization before it counts as failed (all waiters wait).
+   * @defaultValue 0
+   */
+  readonly retries?: number;
+  /**
+   * Delay before the first retry; doubles each time up to `maxBackoffMs`.
+   * @defaultValue 100
+   */
+  readonly backoffMs?: number;
+  /** @defaultValue 10000 */
+  readonly maxBackoffMs?: number;
+}
+
+// The cells whose initializer is running in the current async context, to catch an initializer
+// that awaits its own cell (which would otherwise wait for itself forever).
+const initializing = new AsyncLocalStorage<ReadonlySet<object>>();
+
+/**
+ * An async once-cell: concurrent callers share one in-flight initialization; a rejection is not
+ * cached unless the policy says poison; each waiter may stop waiting (signal, timeout) without
+ * cancelling the initialization for the others.
+ *
+ * @example
+ * ```ts
+ * const db = new AsyncOnceCell<Connection>({ retries: 2 });
+ * const conn = await db.getOrInit(() => connect(url), { timeoutMs: 5000 });
+ * ```
+ */
+export class AsyncOnceCell<T> {
+  #state = EMPTY;
+  #value: T | undefined = undefined;
+  #error: unknown = undefined;
+  #inflight: Promise<T> | undefined = undefined;
+  readonly #policy: FailurePolicy;
+  readonly #retries: number;
+  readonly #backoffMs: number;
+  readonly #maxBackoffMs: number;
+
+  /**
+   * @param options Failure policy, retries and backoff.
+   * @throws {InvalidArgumentError} ERR_MEMKIT_INVALID_ARGUMENT for an unknown policy.
+   */
+  constructor(options: AsyncOnceOptions = {}) {
+    this.#policy = options.onError === undefined ? "retry" : checkPolicy(options.onError);
+    this.#retries = checkSize(options.retries ?? 0, "retries", 0, 1000);
+    this.#backoffMs = checkSize(options.backoffMs ?? 100, "backoffMs", 0, 2 ** 31 - 1);
+    this.#maxBackoffMs = checkSize(options.maxBackoffMs ?? 10_000, "maxBackoffMs", 0, 2 ** 31 - 1);
+  }
+
+  /**
+   * The value, or `undefined` while not initialized (synchronous).
+   * @returns The value or undefined.
+   * @example
+   * ```ts
+   * cell.get();
+   * ```
+   */
+  get(): T | undefined {
+    return this.#value;
+  }
+
+  /**
+   * Stores `value` if the cell is empty and no initialization is running.
+   * @param value The value.
+   * @returns True when this call stored it.
+   * @example
+   * ```ts
+   * cell.set(conn);
+   * ```
+   */
+  set(value: T): boolean {
+    if (this.#state !== EMPTY) return false;
+    this.#value = value;
+    this.#state = DONE;
+    return true;
+  }
+
+  /**
+   * The value, starting the initialization if none is running, or joining the running one.
+   *
+   * @param init Computes the value (may be async).
+   * @param wait This caller's own signal and timeout.
+   * @returns The value.
+   * @throws {PoisonedError} ERR_MEMKIT_POISONED after a failure under "poison".
+   * @throws {ReentrantInitError} ERR_MEMKIT_REENTRANT_INIT when `init` awaits this cell.
+   * @throws {AbortedError} ERR_MEMKIT_ABORTED / {TimeoutError} ERR_MEMKIT_TIMEOUT for this waiter only.
+   * @example
+   * ```ts
+   * await cell.getOrInit(async () => fetchConfig());
+   * ```
+   */
+  getOrInit(init: () => T | Promise<T>, wait?: WaitOptions): Promise<T> {
+    if (this.#state === DONE) return Promise.resolve(this.#value as T);
+    if (this.#state === POISONED) return Promise.reject(new PoisonedError("AsyncOnceCell", this.#error));
+    if (initializing.getStore()?.has(this)) return Promise.reject(new ReentrantInitError("AsyncOnceCell"));
+    let inflight = this.#inflight;
+    if (inflight === undefined) {
+      checkFunction(init, "init");
+      inflight = this.#start(init);
+    }
+    return waitFor(inflight, "the AsyncOnceCell", wait);
+  }
+
+  #start(init: () => T | Promise<T>): Promise<T> {
+    this.#state = RUNNING;
+    const outer = initializing.getStore();
+    const scope = new Set(outer ?? []).add(this);
+    const inflight = initializing
+      .run(scope, () => this.#attempts(init))
+      .then(
+        (value) => {
+          this.#value = value;
+          this.#state = DONE;
+          this.#inflight = undefined;
+          return value;
+        },
+        (error: unknown) => {
+          this.#inflight = undefined;
+          if (this.#policy === "poison") {
+            this.#state = POISONED;
+            this.#error = error;
+          } else this.#state = EMPTY;
+          throw error;
+        },
+      );
+    this.#inflight = inflight;
+    return inflight;
+  }
+
+  async #attempts(init: () => T | Promise<T>): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await init();
+      } catch (error) {
+        if (attempt >= this.#retries || error instanceof ReentrantInitError) throw error;
+        await sleep(Math.min(this.#maxBackoffMs, this.#backoffMs * 2 ** attempt));
+      }
+    }
+  }
+
+  /** True once a value is stored. */
+  get isInitialized(): boolean {
+    return this.#state === DONE;
+  }
+
+  /** True after a failure under "poison". */
+  get isPoisoned(): boolean {
+    return this.#state === POISONED;
+  }
+
+  /**
+   * The value if there is one, without initializing.
+   * @returns `{ ok: true, value }` or `{ ok: false }`.
+   * @example
+   * ```ts
+   * if (cell.peek().ok) console.log("ready");
+   * ```
+   */
+  peek(): Peek<T> {
+    return this.#state === DONE ? { ok: true, value: this.#value as T } : { ok: false };
+  }
+}
+
+/**
+ * An async value computed on first `get()` and shared by every concurrent caller; see
+ * `AsyncOnceCell` for the policies.
+ *
+ * @example
+ * ```ts
+ * const schema = new AsyncLazy(() => loadSchema());
+ * await schema.get();
+ * ```
+ */
+export class AsyncLazy<T> {
+  readonly #cell: AsyncOnceCell<T>;
+  readonly #init: () => T | Promise<T>;
+
+  /**
+   * @param init Computes the value (may be async).
+   * @param options Failure policy, retries and backoff.
+   */
+  constructor(init: () => T | Promise<T>, options: AsyncOnceOptions = {}) {
+    this.#init = checkFunction<() => T | Promise<T>>(init, "init");
+    this.#cell = new AsyncOnceCell<T>(options);
+  }
+
+  /**
+   * The value, computing it on first call.
+   * @param wait This caller's own signal and timeout.
+   * @returns The value.
+   * @throws {PoisonedError} ERR_MEMKIT_POISONED after a failure under "poison".
+   * @example
+   * ```ts
+   * const v = await lazy.get({ timeoutMs: 1000 });
+   * ```
+   */
+  get(wait?: WaitOptions): Promise<T> {
+    return this.#cell.getOrInit(this.#init, wait);
+  }
+
+  /** True once computed. */
+  get isInitialized(): boolean {
+    return this.#cell.isInitialized;
+  }
+
+  /**
+   * The value if computed, without computing it.
+   * @returns `{ ok: true, value }` or `{ ok: false }`.
+   * @example
+   * ```ts
+   * lazy.peek();
+   * ```
+   */
+  peek(): Peek<T> {
+    return this.#cell.peek();
+  }
+}

@@ -1,0 +1,114 @@
+import { describe, expect, it } from "vitest";
+import { AsyncLazy, AsyncOnceCell } from "../../src/once/index.js";
+
+const tick = (ms = 0) => new Promise((r) => setTimeout(r, ms));
+
+describe("AsyncOnceCell", () => {
+  it("1,000 concurrent first callers produce exactly one init call and one value", async () => {
+    const cell = new AsyncOnceCell<{ id: number }>();
+    let calls = 0;
+    const init = async () => {
+      calls++;
+      await tick(5);
+      return { id: calls };
+    };
+    const values = await Promise.all(Array.from({ length: 1000 }, () => cell.getOrInit(init)));
+    expect(calls).toBe(1);
+    expect(new Set(values).size).toBe(1);
+    expect(cell.get()).toBe(values[0]);
+  });
+
+  it("a rejection is not cached: the next caller retries (default policy)", async () => {
+    const cell = new AsyncOnceCell<string>();
+    let calls = 0;
+    const init = async () => {
+      calls++;
+      if (calls === 1) throw new Error("flaky");
+      return "ok";
+    };
+    const first = await Promise.allSettled([cell.getOrInit(init), cell.getOrInit(init)]);
+    expect(first.map((r) => r.status)).toEqual(["rejected", "rejected"]);
+    expect(cell.isInitialized).toBe(false);
+    expect(await cell.getOrInit(init)).toBe("ok");
+    expect(calls).toBe(2);
+  });
+
+  it("poison: every later call rejects with PoisonedError and the original as cause", async () => {
+    const cell = new AsyncOnceCell<string>({ onError: "poison" });
+    const failure = new Error("fatal");
+    await expect(cell.getOrInit(() => Promise.reject(failure))).rejects.toBe(failure);
+    await expect(cell.getOrInit(async () => "never")).rejects.toMatchObject({
+      code: "ERR_MEMKIT_POISONED",
+      cause: failure,
+    });
+    expect(cell.isPoisoned).toBe(true);
+  });
+
+  it("retries with backoff inside one initialization", async () => {
+    const cell = new AsyncOnceCell<number>({ retries: 3, backoffMs: 2 });
+    let calls = 0;
+    const value = await cell.getOrInit(async () => {
+      if (++calls < 3) throw new Error(`attempt ${calls}`);
+      return calls;
+    });
+    expect(value).toBe(3);
+    const failing = new AsyncOnceCell<number>({ retries: 2, backoffMs: 1 });
+    let attempts = 0;
+    await expect(
+      failing.getOrInit(async () => {
+        attempts++;
+        throw new Error("always");
+      }),
+    ).rejects.toThrow("always");
+    expect(attempts).toBe(3);
+  });
+
+  it("one waiter's abort and another's timeout do not cancel the init for the rest", async () => {
+    const cell = new AsyncOnceCell<string>();
+    let release: (v: string) => void = () => {};
+    const init = () => new Promise<string>((r) => (release = r));
+    const controller = new AbortController();
+    const aborted = cell.getOrInit(init, { signal: controller.signal });
+    const timedOut = cell.getOrInit(init, { timeoutMs: 5 });
+    const patient = cell.getOrInit(init);
+    controller.abort(new Error("user left"));
+    await expect(aborted).rejects.toMatchObject({ code: "ERR_MEMKIT_ABORTED" });
+    await expect(timedOut).rejects.toMatchObject({ code: "ERR_MEMKIT_TIMEOUT", timeoutMs: 5 });
+    release("value");
+    expect(await patient).toBe("value");
+    expect(cell.get()).toBe("value");
+  });
+
+  it("an already-aborted signal rejects at once", async () => {
+    const cell = new AsyncOnceCell<number>();
+    await expect(cell.getOrInit(async () => 1, { signal: AbortSignal.abort() })).rejects.toMatchObject({
+      code: "ERR_MEMKIT_ABORTED",
+    });
+  });
+
+  it("an initializer awaiting its own cell gets ReentrantInitError instead of waiting forever", async () => {
+    const cell: AsyncOnceCell<number> = new AsyncOnceCell<number>();
+    await expect(cell.getOrInit(async () => (await cell.getOrInit(async () => 1)) + 1)).rejects.toMatchObject({
+      code: "ERR_MEMKIT_REENTRANT_INIT",
+    });
+    expect(await cell.getOrInit(async () => 2)).toBe(2);
+  });
+
+  it("set stores only when empty and idle", async () => {
+    const cell = new AsyncOnceCell<number>();
+    expect(cell.set(1)).toBe(true);
+    expect(cell.set(2)).toBe(false);
+    expect(await cell.getOrInit(async () => 3)).toBe(1);
+  });
+});
+
+describe("AsyncLazy", () => {
+  it("computes once for concurrent callers and peeks without computing", async () => {
+    let calls = 0;
+    const lazy = new AsyncLazy(async () => ++calls);
+    expect(lazy.peek()).toEqual({ ok: false });
+    expect(await Promise.all([lazy.get(), lazy.get(), lazy.get()])).toEqual([1, 1, 1]);
+    expect(lazy.isInitialized).toBe(true);
+    expect(lazy.peek()).toEqual({ ok: true, value: 1 });
+  });
+});
