@@ -41,6 +41,12 @@ function workloadGroup(
       extra: footprint(() => tlsfFixed.heap.stats().highWater),
     },
     {
+      name: "memkit tlsf, Heap.fixed + cache (zero: none)",
+      fn: tlsfCached.run,
+      ops,
+      extra: footprint(() => tlsfCached.heap.stats().highWater),
+    },
+    {
       name: "memkit tlsf, Heap.create (zero: none)",
       fn: tlsfNone.run,
       ops,

@@ -57,10 +57,16 @@ describe("memkit CLI", () => {
     expect(JSON.parse(io.stdout.join("\n"))).toHaveProperty("benches");
   });
 
-  it("demo runs the tour", async () => {
+  it("demo (built) runs every section's live tour", () => {
+    const result = spawnSync(process.execPath, [bin, "demo"], { encoding: "utf8" });
+    expect(result.status).toBe(0);
+    for (const section of ["heap", "once"]) expect(result.stdout).toContain(`== ${section}:`);
+    expect(result.stdout).toContain("tour complete");
+  });
+
+  it("demo with an unknown section exits 2", async () => {
     const io = captureIo();
-    expect(await runCli(["demo"], io)).toBe(0);
-    expect(io.stdout.join("\n")).toContain("tour complete");
+    expect(await runCli(["demo", "nope"], io)).toBe(2);
   });
 
   it("the built bin prints no colour into a pipe", () => {

@@ -1,4 +1,6 @@
+import { heapQuickBench } from "./heap.js";
+import { onceQuickBench } from "./once.js";
 import type { QuickBench } from "./quick-bench.js";
 
 /** Every module's quick benchmark. A module adds one import and one entry. */
-export const quickBenches: readonly QuickBench[] = [];
+export const quickBenches: readonly QuickBench[] = [heapQuickBench, onceQuickBench];

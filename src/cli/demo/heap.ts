@@ -27,7 +27,7 @@ export const heapSection: DemoSection = {
       samples.view.fill(Math.PI);
       io.out(`using samples = heap.alloc(Float64Array, 1000) -> ${samples.byteLength} bytes at ${samples.ptr}`);
     }
-    io.out(`after the using scope: ${heap.stats().liveBlocks} live block (the cell was freed)`);
+    io.out(`after the using scope the cell is freed: live blocks = ${heap.stats().liveBlocks} (just p)`);
     heap.free(p);
     io.out(
       `free(p) twice        -> ${paint(
