@@ -1,6 +1,28 @@
 /**
- * memkit/isolate.
+ * memkit/isolate: run a function in a fresh child process or worker and get its result back, so
+ * its leaks, crashes and out-of-memory kills cannot touch the caller.
  *
  * @module
  */
-export {};
+export {
+  type Execution,
+  IsolateAbortedError,
+  IsolateCrashedError,
+  IsolateExitedError,
+  IsolateInvalidFunctionError,
+  IsolateOutOfMemoryError,
+  IsolateSerializationError,
+  IsolateTimeoutError,
+} from "./errors.js";
+export { executionOf } from "./execution.js";
+export { type IsolateOptions, isolate, isolateWithStats } from "./isolate.js";
+export {
+  type CallOptions,
+  type CallStats,
+  type IsolateMode,
+  Isolator,
+  type IsolatorOptions,
+  type ModuleTask,
+  type ReusePolicy,
+} from "./isolator.js";
+export { type LeakProbe, type LeakProbeOptions, probeLeak } from "./probe-leak.js";

@@ -1,0 +1,53 @@
+/**
+ * Entry point of an isolated worker thread: like the child process, but results come back by
+ * `postMessage`, with every `ArrayBuffer` inside them transferred (no copy).
+ */
+import { parentPort } from "node:worker_threads";
+import type { ChildMessage, RunMessage } from "./protocol.js";
+import { runTask, serializeError, startStats } from "./run-task.js";
+import { findUnserializable } from "./serializable.js";
+
+/** ArrayBuffers under typed arrays in `value` (a few levels deep) to move instead of copying. */
+function transferables(value: unknown, depth = 0, found = new Set<ArrayBuffer>()): ArrayBuffer[] {
+  if (depth > 4 || typeof value !== "object" || value === null) return [...found];
+  if (ArrayBuffer.isView(value)) {
+    if (value.buffer instanceof ArrayBuffer) found.add(value.buffer);
+  } else if (value instanceof ArrayBuffer) {
+    found.add(value);
+  } else if (Array.isArray(value)) {
+    for (const item of value.slice(0, 64)) transferables(item, depth + 1, found);
+  } else if (value instanceof Map) {
+    for (const item of [...value.values()].slice(0, 64)) transferables(item, depth + 1, found);
+  } else if (Object.getPrototypeOf(value) === Object.prototype) {
+    for (const item of Object.values(value).slice(0, 64)) transferables(item, depth + 1, found);
+  }
+  return [...found];
+}
+
+async function handle(message: RunMessage): Promise<void> {
+  const port = parentPort;
+  if (port === null) return;
+  const stats = startStats();
+  const outcome = await runTask(message.task, message.args);
+  if (!outcome.ok) {
+    port.postMessage({
+      type: "threw",
+      id: message.id,
+      error: serializeError(outcome.error),
+      stats: stats(),
+    } satisfies ChildMessage);
+    return;
+  }
+  try {
+    const reply: ChildMessage = { type: "value", id: message.id, value: outcome.value, stats: stats() };
+    port.postMessage(reply, transferables(outcome.value));
+  } catch {
+    const found = findUnserializable(outcome.value, "result") ?? { path: "result", detail: "not cloneable" };
+    port.postMessage({ type: "unserializable", id: message.id, ...found, stats: stats() } satisfies ChildMessage);
+  }
+}
+
+parentPort?.on("message", (message: RunMessage) => {
+  if (message?.type === "run") void handle(message);
+});
+parentPort?.postMessage({ type: "ready" } satisfies ChildMessage);

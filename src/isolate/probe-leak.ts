@@ -1,0 +1,92 @@
+import { checkSize } from "../internal/validate.js";
+import { functionSource } from "./function-source.js";
+import { type IsolateMode, Isolator } from "./isolator.js";
+
+/** What `probeLeak` found. */
+export interface LeakProbe {
+  /** Bytes retained per iteration after a full GC (least-squares slope over the samples). */
+  readonly bytesPerIteration: number;
+  /** Heap in use after a full GC: before the first iteration, then after each. */
+  readonly samples: readonly number[];
+  /** True when retention grows by more than `thresholdBytes` per iteration. */
+  readonly leaks: boolean;
+}
+
+/** Options of `probeLeak`. */
+export interface LeakProbeOptions {
+  /** @defaultValue 30 */
+  readonly iterations?: number;
+  /** @defaultValue 1024 */
+  readonly thresholdBytes?: number;
+  /** @defaultValue "process" */
+  readonly mode?: IsolateMode;
+  /** Iterations to run before measuring, so caches and JIT settle. @defaultValue 3 */
+  readonly warmup?: number;
+}
+
+// Runs inside the child (sent as source): `fn` arrives as source too and is called repeatedly.
+const probe = async (source: string, iterations: number, warmup: number): Promise<number[]> => {
+  const fn = (0, eval)(`(${source}\n)`) as (i: number) => unknown;
+  const gc = (globalThis as { gc?: () => void }).gc as () => void;
+  const heap = () => {
+    gc();
+    gc();
+    return process.memoryUsage().heapUsed;
+  };
+  for (let i = 0; i < warmup; i++) await fn(i);
+  const samples = [heap()];
+  for (let i = 0; i < iterations; i++) {
+    await fn(i);
+    samples.push(heap());
+  }
+  return samples;
+};
+
+function slope(samples: readonly number[]): number {
+  const n = samples.length;
+  const meanX = (n - 1) / 2;
+  const meanY = samples.reduce((a, b) => a + b, 0) / n;
+  let num = 0;
+  let den = 0;
+  samples.forEach((y, x) => {
+    num += (x - meanX) * (y - meanY);
+    den += (x - meanX) ** 2;
+  });
+  return den === 0 ? 0 : num / den;
+}
+
+/**
+ * Runs `fn` repeatedly in one isolated child with a full GC after each run and reports how many
+ * bytes stay retained per iteration, so you can tell whether a function leaks.
+ *
+ * @param fn A self-contained function (called with the iteration number).
+ * @param options Iterations, threshold, mode.
+ * @returns The slope, the samples and a verdict.
+ * @example
+ * ```ts
+ * const probe = await probeLeak(() => { (globalThis as any).cache ??= []; (globalThis as any).cache.push(new Array(1000)); });
+ * console.log(probe.leaks, probe.bytesPerIteration);
+ * ```
+ */
+export async function probeLeak(
+  fn: (iteration: number) => unknown,
+  options: LeakProbeOptions = {},
+): Promise<LeakProbe> {
+  const iterations = checkSize(options.iterations ?? 30, "iterations", 2, 1_000_000);
+  const warmup = checkSize(options.warmup ?? 3, "warmup", 0, 1_000_000);
+  const threshold = options.thresholdBytes ?? 1024;
+  const source = functionSource(fn);
+  const isolator = new Isolator({
+    mode: options.mode ?? "process",
+    spares: 0,
+    execArgv: ["--expose-gc"],
+    output: "ignore",
+  });
+  try {
+    const samples = await isolator.run(probe, { args: [source, iterations, warmup] as const });
+    const bytesPerIteration = slope(samples);
+    return { bytesPerIteration, samples, leaks: bytesPerIteration > threshold };
+  } finally {
+    await isolator.close();
+  }
+}

@@ -1,0 +1,117 @@
+import { type ChildProcess, fork } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { type CallOutcome, type ChildExit, type IsolatedChild, Tail } from "./child.js";
+import type { ChildMessage, RunMessage } from "./protocol.js";
+
+const entry = fileURLToPath(new URL("./child-process.js", import.meta.url));
+const PAGE = 4096;
+
+/** Options both runtimes take. */
+export interface ChildOptions {
+  readonly memoryLimitMb: number | undefined;
+  readonly execArgv: readonly string[];
+  /** Forward the child's stdout/stderr to ours ("inherit") or drop them ("ignore"). */
+  readonly output: "inherit" | "ignore";
+}
+
+type Pending = { resolve: (outcome: CallOutcome) => void };
+
+/** A fresh Node process, talking over an IPC channel with structured-clone serialization. */
+export class ProcessChild implements IsolatedChild {
+  readonly mode = "process" as const;
+  readonly ready: Promise<void>;
+  calls = 0;
+  exited = false;
+  private readonly child: ChildProcess;
+  private readonly stderr = new Tail();
+  private pending = new Map<number, Pending>();
+  private exit: ChildExit | undefined;
+
+  constructor(options: ChildOptions) {
+    const execArgv = [...options.execArgv];
+    if (options.memoryLimitMb !== undefined) execArgv.push(`--max-old-space-size=${options.memoryLimitMb}`);
+    this.child = fork(entry, [], {
+      execArgv,
+      serialization: "advanced",
+      stdio: ["ignore", options.output === "inherit" ? "inherit" : "ignore", "pipe", "ipc"],
+    });
+    this.child.stderr?.setEncoding("utf8");
+    this.child.stderr?.on("data", (chunk: string) => {
+      this.stderr.push(chunk);
+      if (options.output === "inherit") process.stderr.write(chunk);
+    });
+    this.ready = new Promise<void>((resolve, reject) => {
+      const onMessage = (message: ChildMessage) => {
+        if (message.type === "ready") resolve();
+        else this.settle(message);
+      };
+      this.child.on("message", onMessage);
+      this.child.once("exit", (code, signal) => {
+        this.exited = true;
+        const text = this.stderr.lines();
+        const exit = {
+          code,
+          signal,
+          stderr: text,
+          outOfMemory: /heap out of memory|Reached heap limit|Allocation failed - JavaScript heap/i.test(text),
+        };
+        this.exit = exit;
+        reject(exit);
+        for (const { resolve: done } of this.pending.values()) done({ type: "exit", exit });
+        this.pending.clear();
+      });
+    });
+    // Nobody may be waiting on `ready` when a spare dies: that is not an unhandled rejection.
+    this.ready.catch(() => {});
+    this.unref();
+  }
+
+  private settle(message: ChildMessage): void {
+    if (message.type === "ready" || message.type === "started") return;
+    const pending = this.pending.get(message.id);
+    this.pending.delete(message.id);
+    pending?.resolve(message);
+  }
+
+  call(message: RunMessage): Promise<CallOutcome> {
+    this.calls++;
+    if (this.exit !== undefined) return Promise.resolve({ type: "exit", exit: this.exit });
+    return new Promise<CallOutcome>((resolve) => {
+      this.pending.set(message.id, { resolve });
+      try {
+        // Throws synchronously (DataCloneError) when the arguments cannot be serialized.
+        this.child.send(message);
+      } catch (error) {
+        this.pending.delete(message.id);
+        throw error;
+      }
+    });
+  }
+
+  kill(): void {
+    if (!this.exited) this.child.kill("SIGKILL");
+  }
+
+  ref(): void {
+    this.child.ref();
+    this.child.channel?.ref();
+    (this.child.stderr as { ref?: () => void } | null)?.ref?.();
+  }
+
+  unref(): void {
+    this.child.unref();
+    this.child.channel?.unref();
+    (this.child.stderr as { unref?: () => void } | null)?.unref?.();
+  }
+
+  rssBytes(): number | undefined {
+    if (this.exited || this.child.pid === undefined) return undefined;
+    try {
+      const statm = readFileSync(`/proc/${this.child.pid}/statm`, "utf8").split(" ");
+      return Number(statm[1]) * PAGE;
+    } catch {
+      return undefined;
+    }
+  }
+}

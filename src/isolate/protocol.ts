@@ -1,0 +1,43 @@
+import type { SerializedError, SerializedThrown } from "../internal/serialize-error.js";
+
+/** What to run: a function's source text, or a named export of a module. */
+export type Task =
+  | { readonly kind: "source"; readonly source: string }
+  | { readonly kind: "module"; readonly url: string; readonly exportName: string };
+
+/** Parent -> child. */
+export interface RunMessage {
+  readonly type: "run";
+  readonly id: number;
+  readonly task: Task;
+  readonly args: readonly unknown[];
+  /** Results whose serialized size is at least this go through a file in shared memory. */
+  readonly fileThreshold: number;
+}
+
+/** Figures the isolated side measures about one call. */
+export interface ChildStats {
+  readonly cpuMs: number;
+  readonly peakRssBytes: number;
+  readonly heapUsedBytes: number;
+}
+
+/** Child -> parent. */
+export type ChildMessage =
+  | { readonly type: "ready" }
+  | { readonly type: "started"; readonly id: number }
+  | { readonly type: "value"; readonly id: number; readonly value: unknown; readonly stats: ChildStats }
+  | { readonly type: "file"; readonly id: number; readonly file: string; readonly stats: ChildStats }
+  | {
+      readonly type: "threw";
+      readonly id: number;
+      readonly error: SerializedError | SerializedThrown;
+      readonly stats: ChildStats;
+    }
+  | {
+      readonly type: "unserializable";
+      readonly id: number;
+      readonly path: string;
+      readonly detail: string;
+      readonly stats: ChildStats;
+    };

@@ -1,0 +1,47 @@
+import { getHeapStatistics } from "node:v8";
+import { serializeError } from "../internal/serialize-error.js";
+import type { ChildStats, Task } from "./protocol.js";
+
+/** What running a task produced, before it is sent back. */
+export type TaskOutcome =
+  | { readonly ok: true; readonly value: unknown }
+  | { readonly ok: false; readonly error: unknown };
+
+async function load(task: Task): Promise<(...args: unknown[]) => unknown> {
+  if (task.kind === "source") {
+    // Indirect eval: global scope, so the function sees no runner internals, only globals.
+    return (0, eval)(`(${task.source}\n)`) as (...args: unknown[]) => unknown;
+  }
+  const module = (await import(task.url)) as Record<string, unknown>;
+  const fn = module[task.exportName];
+  if (typeof fn !== "function") {
+    throw new TypeError(`Export ${JSON.stringify(task.exportName)} of ${task.url} is ${typeof fn}, not a function`);
+  }
+  return fn as (...args: unknown[]) => unknown;
+}
+
+/** Runs the task and captures its value or what it threw. Never throws itself. */
+export async function runTask(task: Task, args: readonly unknown[]): Promise<TaskOutcome> {
+  try {
+    const fn = await load(task);
+    return { ok: true, value: await fn(...args) };
+  } catch (error) {
+    return { ok: false, error };
+  }
+}
+
+/** Starts measuring a call; the returned function gives the figures when it ends. */
+export function startStats(): () => ChildStats {
+  const cpu = process.cpuUsage();
+  return () => {
+    const used = process.cpuUsage(cpu);
+    return {
+      cpuMs: (used.user + used.system) / 1000,
+      peakRssBytes: process.resourceUsage().maxRSS * 1024,
+      heapUsedBytes: getHeapStatistics().used_heap_size,
+    };
+  };
+}
+
+/** The error as plain data for the trip home. */
+export { serializeError };
