@@ -26,7 +26,9 @@ export interface LeakProbeOptions {
 
 // Runs inside the child (sent as source): `fn` arrives as source too and is called repeatedly.
 const probe = async (source: string, iterations: number, warmup: number): Promise<number[]> => {
-  const fn = (0, eval)(`(${source}\n)`) as (i: number) => unknown;
+  // Indirect eval (through an alias): global scope, so the probe sees only globals.
+  const evaluate = globalThis.eval;
+  const fn = evaluate(`(${source}\n)`) as (i: number) => unknown;
   const gc = (globalThis as { gc?: () => void }).gc as () => void;
   const heap = () => {
     gc();

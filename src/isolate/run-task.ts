@@ -9,8 +9,9 @@ export type TaskOutcome =
 
 async function load(task: Task): Promise<(...args: unknown[]) => unknown> {
   if (task.kind === "source") {
-    // Indirect eval: global scope, so the function sees no runner internals, only globals.
-    return (0, eval)(`(${task.source}\n)`) as (...args: unknown[]) => unknown;
+    // Indirect eval (through an alias): global scope, so the function sees no runner internals.
+    const evaluate = globalThis.eval;
+    return evaluate(`(${task.source}\n)`) as (...args: unknown[]) => unknown;
   }
   const module = (await import(task.url)) as Record<string, unknown>;
   const fn = module[task.exportName];

@@ -124,7 +124,7 @@ describe("process mode contains what would kill the caller", () => {
       ),
     );
     results.forEach((result, i) => {
-      const kind = plan[i];
+      const kind = plan[i] as (typeof kinds)[number];
       if (kind === "ok") expect(result).toEqual({ status: "fulfilled", value: i * 2 });
       else {
         expect(result.status).toBe("rejected");

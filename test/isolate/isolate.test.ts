@@ -168,7 +168,8 @@ describe.each(modes)("isolate in %s mode", (mode) => {
 
   it("an isolated function can itself isolate (nested)", async () => {
     // Built from text: Vitest rewrites import() in test sources, and the function travels as source.
-    const nested = (0, eval)(`(async () => {
+    const evaluate = globalThis.eval;
+    const nested = evaluate(`(async () => {
       const { isolate } = await import("memkit/isolate");
       return isolate(() => "from the grandchild", { output: "ignore" });
     })`) as () => Promise<string>;
