@@ -22,7 +22,7 @@ export type Settled =
 // A single allocation the engine refused is an out-of-memory condition, not a bug in the function.
 const ALLOCATION_FAILED = /Array buffer allocation failed|Invalid (typed )?array (buffer )?length|Allocation failed/i;
 
-function valueOf(outcome: Extract<CallOutcome, { type: "value" | "file" }>): unknown {
+function decodeValue(outcome: Extract<CallOutcome, { type: "value" | "file" }>): unknown {
   if (outcome.type === "file") {
     try {
       return deserialize(readFileSync(outcome.file));
@@ -50,7 +50,7 @@ export function settle(
     case "file":
       return {
         ok: true,
-        value: mode === "process" || outcome.type === "file" ? valueOf(outcome) : outcome.value,
+        value: mode === "process" || outcome.type === "file" ? decodeValue(outcome) : outcome.value,
         stats: outcome.stats,
       };
     case "threw": {

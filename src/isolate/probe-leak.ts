@@ -27,6 +27,7 @@ export interface LeakProbeOptions {
 // Runs inside the child (sent as source): `fn` arrives as source too and is called repeatedly.
 const probe = async (source: string, iterations: number, warmup: number): Promise<number[]> => {
   // Indirect eval (through an alias): global scope, so the probe sees only globals.
+  // biome-ignore lint/security/noGlobalEval: isolate runs caller-supplied source by design, inside the isolated child
   const evaluate = globalThis.eval;
   const fn = evaluate(`(${source}\n)`) as (i: number) => unknown;
   const gc = (globalThis as { gc?: () => void }).gc as () => void;

@@ -168,6 +168,7 @@ describe.each(modes)("isolate in %s mode", (mode) => {
 
   it("an isolated function can itself isolate (nested)", async () => {
     // Built from text: Vitest rewrites import() in test sources, and the function travels as source.
+    // biome-ignore lint/security/noGlobalEval: builds a test function from fixed text so Vitest cannot rewrite it
     const evaluate = globalThis.eval;
     const nested = evaluate(`(async () => {
       const { isolate } = await import("memkit/isolate");
