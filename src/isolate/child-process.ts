@@ -22,6 +22,14 @@ const send = (message: ChildMessage) =>
 // crawling through the IPC pipe in 64 KiB pieces.
 const scratch = process.platform === "linux" ? "/dev/shm" : tmpdir();
 
+/** Runs a trivial task through the whole path once, without sending anything. */
+async function warmUp(): Promise<void> {
+  const stats = startStats();
+  const outcome = await runTask({ kind: "source", source: "() => ({ warm: [1, 2n, new Map()] })" }, []);
+  if (outcome.ok) serialize(outcome.value);
+  stats();
+}
+
 async function handle(message: RunMessage): Promise<void> {
   const stats = startStats();
   const outcome = await runTask(message.task, message.args);
@@ -46,10 +54,13 @@ async function handle(message: RunMessage): Promise<void> {
   await send({ type: "value", id: message.id, value: bytes, stats: stats() });
 }
 
-if (process.env.MEMKIT_ISOLATE_WATCHDOG !== "0") startParentWatchdog();
 process.on("message", (message: RunMessage) => {
   if (message?.type === "run") void handle(message);
 });
 // The parent closed the channel (it exited or discarded this child): nothing left to do.
 process.on("disconnect", () => process.exit(0));
+// Everything a call needs is started and exercised once before saying "ready", so a spare
+// answers its one call without paying for the watchdog thread or cold code paths.
+if (process.env.MEMKIT_ISOLATE_WATCHDOG !== "0") await startParentWatchdog();
+await warmUp();
 process.send?.({ type: "ready" } satisfies ChildMessage);
