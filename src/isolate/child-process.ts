@@ -1,57 +1,76 @@
 /**
  * Entry point of an isolated child process: waits for run messages over IPC, runs each task and
- * sends back its value (v8-serialized bytes, or a file in shared memory when large), what it
- * threw, or where the unserializable part of the result is.
+ * sends back its value, what it threw, or where the unserializable part of the result is.
  */
-import { randomBytes } from "node:crypto";
-import { writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { serialize } from "node:v8";
+import { closeSync, constants, openSync, writeSync } from "node:fs";
 import type { ChildMessage, RunMessage } from "./protocol.js";
 import { runTask, serializeError, startStats } from "./run-task.js";
 import { findUnserializable } from "./serializable.js";
 import { startParentWatchdog } from "./watchdog.js";
 
 const send = (message: ChildMessage) =>
-  new Promise<void>((resolve) => {
-    process.send?.(message, undefined, {}, () => resolve());
+  new Promise<void>((resolve, reject) => {
+    try {
+      // With advanced serialization this throws at once when the message cannot be cloned.
+      process.send?.(message, undefined, {}, () => resolve());
+    } catch (error) {
+      reject(error);
+    }
   });
 
-// /dev/shm is memory-backed on Linux: a large result is written and read once, instead of
-// crawling through the IPC pipe in 64 KiB pieces.
-const scratch = process.platform === "linux" ? "/dev/shm" : tmpdir();
+/**
+ * Writes a large binary result as raw bytes into the parent's scratch file (shared memory),
+ * over whatever an earlier call left there: no serialization, no 64 KiB pipe chunks.
+ */
+function writeScratch(path: string, bytes: Uint8Array): void {
+  // Read-write without truncation: the pages already in the file are overwritten, not reallocated.
+  const fd = openSync(path, constants.O_RDWR | constants.O_CREAT, 0o600);
+  try {
+    let done = 0;
+    while (done < bytes.length) done += writeSync(fd, bytes, done, bytes.length - done, done);
+  } finally {
+    closeSync(fd);
+  }
+}
 
-/** Runs a trivial task through the whole path once, without sending anything. */
-async function warmUp(): Promise<void> {
-  const stats = startStats();
-  const outcome = await runTask({ kind: "source", source: "() => ({ warm: [1, 2n, new Map()] })" }, []);
-  if (outcome.ok) serialize(outcome.value);
-  stats();
+/** The raw bytes and view name of a large binary result, or undefined for anything else. */
+function binary(value: unknown, threshold: number): { bytes: Uint8Array; view: string } | undefined {
+  if (value instanceof ArrayBuffer && value.byteLength >= threshold)
+    return { bytes: new Uint8Array(value), view: "ArrayBuffer" };
+  if (ArrayBuffer.isView(value) && !(value instanceof DataView) && value.byteLength >= threshold) {
+    const view = Buffer.isBuffer(value) ? "Buffer" : value.constructor.name;
+    return { bytes: new Uint8Array(value.buffer, value.byteOffset, value.byteLength), view };
+  }
+  return undefined;
 }
 
 async function handle(message: RunMessage): Promise<void> {
-  const stats = startStats();
+  const stats = startStats(message.stats);
   const outcome = await runTask(message.task, message.args);
   if (!outcome.ok) {
     await send({ type: "threw", id: message.id, error: serializeError(outcome.error), stats: stats() });
     return;
   }
-  let bytes: Buffer;
+  const large = message.scratch === undefined ? undefined : binary(outcome.value, message.fileThreshold);
+  if (large !== undefined && message.scratch !== undefined) {
+    writeScratch(message.scratch, large.bytes);
+    const { length } = large.bytes;
+    await send({ type: "file", id: message.id, file: message.scratch, length, view: large.view, stats: stats() });
+    return;
+  }
   try {
-    bytes = serialize(outcome.value);
+    await send({ type: "value", id: message.id, value: outcome.value, stats: stats() });
   } catch {
     const found = findUnserializable(outcome.value, "result") ?? { path: "result", detail: "not cloneable" };
     await send({ type: "unserializable", id: message.id, ...found, stats: stats() });
-    return;
   }
-  if (bytes.length >= message.fileThreshold) {
-    const file = join(scratch, `memkit-${process.pid}-${randomBytes(6).toString("hex")}`);
-    writeFileSync(file, bytes);
-    await send({ type: "file", id: message.id, file, stats: stats() });
-    return;
-  }
-  await send({ type: "value", id: message.id, value: bytes, stats: stats() });
+}
+
+/** Runs a trivial task through the whole path once, without sending anything. */
+async function warmUp(): Promise<void> {
+  const stats = startStats(true);
+  await runTask({ kind: "source", source: "() => ({ warm: [1, 2n, new Map()] })" }, []);
+  stats();
 }
 
 process.on("message", (message: RunMessage) => {

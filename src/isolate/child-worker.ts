@@ -27,7 +27,7 @@ function transferables(value: unknown, depth = 0, found = new Set<ArrayBuffer>()
 async function handle(message: RunMessage): Promise<void> {
   const port = parentPort;
   if (port === null) return;
-  const stats = startStats();
+  const stats = startStats(message.stats);
   const outcome = await runTask(message.task, message.args);
   if (!outcome.ok) {
     port.postMessage({

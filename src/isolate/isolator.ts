@@ -13,6 +13,7 @@ import { functionSource } from "./function-source.js";
 import { type KillReason, settle } from "./outcome.js";
 import { type ChildOptions, ProcessChild } from "./process-child.js";
 import type { Task } from "./protocol.js";
+import { ScratchFiles } from "./scratch.js";
 import { findUnserializable } from "./serializable.js";
 import { WorkerChild } from "./worker-child.js";
 
@@ -125,6 +126,7 @@ export class Isolator {
   #queue: (() => void)[] = [];
   #closed = false;
   #replenishing = false;
+  readonly #scratch = new ScratchFiles();
   #nextId = 1;
   readonly #baseline = new WeakMap<IsolatedChild, { rss: number | undefined; heap: number | undefined }>();
 
@@ -270,7 +272,7 @@ export class Isolator {
     target: ((...args: A) => R | Promise<R>) | ModuleTask,
     options: CallOptions<A> = {},
   ): Promise<Awaited<R>> {
-    return (await this.runWithStats(target, options)).value;
+    return (await this.#run(target, options, false)).value as Awaited<R>;
   }
 
   /**
@@ -289,6 +291,14 @@ export class Isolator {
     target: ((...args: A) => R | Promise<R>) | ModuleTask,
     options: CallOptions<A> = {},
   ): Promise<{ value: Awaited<R>; stats: CallStats }> {
+    return (await this.#run(target, options, true)) as { value: Awaited<R>; stats: CallStats };
+  }
+
+  async #run(
+    target: unknown,
+    options: CallOptions<readonly unknown[]>,
+    statsRequested: boolean,
+  ): Promise<{ value: unknown; stats: CallStats }> {
     const task = toTask(target);
     const timeoutMs =
       options.timeoutMs === undefined ? undefined : checkSize(options.timeoutMs, "timeoutMs", 0, 2 ** 31 - 1);
@@ -300,10 +310,7 @@ export class Isolator {
     await this.#acquire(signal);
     try {
       const child = await this.#take(signal);
-      return (await this.#call(child, task, options.args ?? [], timeoutMs, signal)) as {
-        value: Awaited<R>;
-        stats: CallStats;
-      };
+      return await this.#call(child, task, options.args ?? [], timeoutMs, signal, statsRequested);
     } finally {
       this.#release();
     }
@@ -315,7 +322,10 @@ export class Isolator {
     args: readonly unknown[],
     timeoutMs: number | undefined,
     signal: AbortSignal | undefined,
+    statsRequested: boolean,
   ): Promise<{ value: unknown; stats: CallStats }> {
+    const wantStats =
+      statsRequested || (this.#reuse !== undefined && this.#reuse.maxHeapGrowthMb !== Number.POSITIVE_INFINITY);
     const started = performance.now();
     const limitMb = this.#limitMb;
     const rssStart = child.rssBytes();
@@ -350,11 +360,21 @@ export class Isolator {
             }
           }, 20);
     child.ref();
+    const scratch = child.mode === "process" ? this.#scratch.take() : undefined;
     let outcome: Awaited<ReturnType<IsolatedChild["call"]>>;
     try {
-      outcome = await child.call({ type: "run", id: this.#nextId++, task, args, fileThreshold: FILE_THRESHOLD });
+      outcome = await child.call({
+        type: "run",
+        id: this.#nextId++,
+        task,
+        args,
+        fileThreshold: FILE_THRESHOLD,
+        stats: wantStats,
+        scratch,
+      });
     } catch (error) {
       // The arguments could not be sent: the function never ran and the child is untouched.
+      if (scratch !== undefined) this.#scratch.give(scratch);
       this.#idle.push(child);
       child.unref();
       const found = findUnserializable(args, "args") ?? { path: "args", detail: String(error) };
@@ -364,7 +384,19 @@ export class Isolator {
       if (watch !== undefined) clearInterval(watch);
       signal?.removeEventListener("abort", onAbort);
     }
-    const settled = settle(outcome, child.mode, killed, limitMb, peakRss / MIB);
+    let settled: ReturnType<typeof settle>;
+    try {
+      settled = settle(
+        (path, length) => this.#scratch.read(path, length),
+        outcome,
+        child.mode,
+        killed,
+        limitMb,
+        peakRss / MIB,
+      );
+    } finally {
+      if (scratch !== undefined) this.#scratch.give(scratch);
+    }
     this.#afterCall(
       child,
       killed !== undefined || outcome.type === "exit",
@@ -440,5 +472,6 @@ export class Isolator {
     this.#closed = true;
     for (const child of this.#idle) this.#discard(child);
     this.#idle = [];
+    this.#scratch.clear();
   }
 }

@@ -1,5 +1,3 @@
-import { readFileSync, rmSync } from "node:fs";
-import { deserialize } from "node:v8";
 import { reviveError } from "../internal/serialize-error.js";
 import type { CallOutcome } from "./child.js";
 import {
@@ -22,15 +20,29 @@ export type Settled =
 // A single allocation the engine refused is an out-of-memory condition, not a bug in the function.
 const ALLOCATION_FAILED = /Array buffer allocation failed|Invalid (typed )?array (buffer )?length|Allocation failed/i;
 
-function decodeValue(outcome: Extract<CallOutcome, { type: "value" | "file" }>): unknown {
-  if (outcome.type === "file") {
-    try {
-      return deserialize(readFileSync(outcome.file));
-    } finally {
-      rmSync(outcome.file, { force: true });
-    }
-  }
-  return outcome.value instanceof Uint8Array ? deserialize(outcome.value) : outcome.value;
+const VIEWS: Record<string, new (buffer: ArrayBuffer, byteOffset: number, length: number) => ArrayBufferView> = {
+  Int8Array,
+  Uint8Array,
+  Uint8ClampedArray,
+  Int16Array,
+  Uint16Array,
+  Int32Array,
+  Uint32Array,
+  Float32Array,
+  Float64Array,
+  BigInt64Array,
+  BigUint64Array,
+};
+
+/** Views bytes the child left in shared memory as the type its result had. */
+function asBinary(bytes: Buffer, view: string): unknown {
+  if (view === "Buffer") return bytes;
+  // allocUnsafeSlow gives the bytes an ArrayBuffer of their own, at offset 0.
+  const buffer = bytes.buffer as ArrayBuffer;
+  if (view === "ArrayBuffer") return buffer;
+  const View = VIEWS[view] ?? Uint8Array;
+  const size = (View as unknown as { BYTES_PER_ELEMENT: number }).BYTES_PER_ELEMENT;
+  return new View(buffer, 0, buffer.byteLength / size);
 }
 
 /**
@@ -38,6 +50,8 @@ function decodeValue(outcome: Extract<CallOutcome, { type: "value" | "file" }>):
  * so every call settles whatever the child does.
  */
 export function settle(
+  readScratch: (path: string, length: number) => Buffer,
+
   outcome: CallOutcome,
   mode: "process" | "worker",
   killed: KillReason,
@@ -50,7 +64,8 @@ export function settle(
     case "file":
       return {
         ok: true,
-        value: mode === "process" || outcome.type === "file" ? decodeValue(outcome) : outcome.value,
+        value:
+          outcome.type === "file" ? asBinary(readScratch(outcome.file, outcome.length), outcome.view) : outcome.value,
         stats: outcome.stats,
       };
     case "threw": {

@@ -11,8 +11,12 @@ export interface RunMessage {
   readonly id: number;
   readonly task: Task;
   readonly args: readonly unknown[];
-  /** Results whose serialized size is at least this go through a file in shared memory. */
+  /** Binary results (typed arrays, ArrayBuffers) at least this large go through a file in shared memory. */
   readonly fileThreshold: number;
+  /** Whether to measure the call (costs a few microseconds). */
+  readonly stats: boolean;
+  /** Process mode: the shared-memory file to write a large binary result into. */
+  readonly scratch: string | undefined;
 }
 
 /** Figures the isolated side measures about one call. */
@@ -26,18 +30,27 @@ export interface ChildStats {
 export type ChildMessage =
   | { readonly type: "ready" }
   | { readonly type: "started"; readonly id: number }
-  | { readonly type: "value"; readonly id: number; readonly value: unknown; readonly stats: ChildStats }
-  | { readonly type: "file"; readonly id: number; readonly file: string; readonly stats: ChildStats }
+  | { readonly type: "value"; readonly id: number; readonly value: unknown; readonly stats: ChildStats | undefined }
+  | {
+      readonly type: "file";
+      readonly id: number;
+      readonly file: string;
+      /** Bytes written at the start of the file. */
+      readonly length: number;
+      /** The typed array class to view the bytes as, or "ArrayBuffer" / "Buffer". */
+      readonly view: string;
+      readonly stats: ChildStats | undefined;
+    }
   | {
       readonly type: "threw";
       readonly id: number;
       readonly error: SerializedError | SerializedThrown;
-      readonly stats: ChildStats;
+      readonly stats: ChildStats | undefined;
     }
   | {
       readonly type: "unserializable";
       readonly id: number;
       readonly path: string;
       readonly detail: string;
-      readonly stats: ChildStats;
+      readonly stats: ChildStats | undefined;
     };

@@ -7,19 +7,30 @@ export type TaskOutcome =
   | { readonly ok: true; readonly value: unknown }
   | { readonly ok: false; readonly error: unknown };
 
-async function load(task: Task): Promise<(...args: unknown[]) => unknown> {
+type Fn = (...args: unknown[]) => unknown;
+
+// A reused child sees the same source again and again: compile each once.
+const compiled = new Map<string, Fn>();
+const COMPILED_MAX = 64;
+
+async function load(task: Task): Promise<Fn> {
   if (task.kind === "source") {
+    const cached = compiled.get(task.source);
+    if (cached !== undefined) return cached;
     // Indirect eval (through an alias): global scope, so the function sees no runner internals.
     // biome-ignore lint/security/noGlobalEval: isolate runs caller-supplied source by design, inside the isolated child
     const evaluate = globalThis.eval;
-    return evaluate(`(${task.source}\n)`) as (...args: unknown[]) => unknown;
+    const fn = evaluate(`(${task.source}\n)`) as Fn;
+    if (compiled.size >= COMPILED_MAX) compiled.clear();
+    compiled.set(task.source, fn);
+    return fn;
   }
   const module = (await import(task.url)) as Record<string, unknown>;
   const fn = module[task.exportName];
   if (typeof fn !== "function") {
     throw new TypeError(`Export ${JSON.stringify(task.exportName)} of ${task.url} is ${typeof fn}, not a function`);
   }
-  return fn as (...args: unknown[]) => unknown;
+  return fn as Fn;
 }
 
 /** Runs the task and captures its value or what it threw. Never throws itself. */
@@ -32,8 +43,9 @@ export async function runTask(task: Task, args: readonly unknown[]): Promise<Tas
   }
 }
 
-/** Starts measuring a call; the returned function gives the figures when it ends. */
-export function startStats(): () => ChildStats {
+/** Starts measuring a call when asked to; the returned function gives the figures when it ends. */
+export function startStats(wanted: boolean): () => ChildStats | undefined {
+  if (!wanted) return () => undefined;
   const cpu = process.cpuUsage();
   return () => {
     const used = process.cpuUsage(cpu);

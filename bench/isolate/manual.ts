@@ -1,0 +1,34 @@
+/** Times `call` `samples` times, running `prepare` (untimed) before each; returns sorted ms. */
+export async function timeCalls(
+  samples: number,
+  call: () => Promise<unknown>,
+  prepare?: () => Promise<unknown>,
+): Promise<number[]> {
+  const times: number[] = [];
+  for (let i = 0; i < samples; i++) {
+    if (prepare) await prepare();
+    const start = performance.now();
+    await call();
+    times.push(performance.now() - start);
+  }
+  return times.sort((a, b) => a - b);
+}
+
+/** Percentile of sorted values. */
+export function percentile(sorted: readonly number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length - 1) * p))] ?? Number.NaN;
+}
+
+/** Calls per second with `inFlight` calls kept running, over `total` calls. */
+export async function throughput(total: number, inFlight: number, call: () => Promise<unknown>): Promise<number> {
+  let started = 0;
+  const start = performance.now();
+  const lane = async () => {
+    while (started < total) {
+      started++;
+      await call();
+    }
+  };
+  await Promise.all(Array.from({ length: inFlight }, lane));
+  return total / ((performance.now() - start) / 1000);
+}
