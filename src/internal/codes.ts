@@ -45,6 +45,12 @@ export const ErrorCodes = {
   ISOLATE_EXITED: "ERR_MEMKIT_ISOLATE_EXITED",
   /** An isolated function could not be sent (not self-contained source). */
   ISOLATE_INVALID_FUNCTION: "ERR_MEMKIT_ISOLATE_INVALID_FUNCTION",
+  /** A fallible allocation failed (exhausted, over budget, injected, or capacity overflow). */
+  ALLOC_FAILED: "ERR_MEMKIT_ALLOC_FAILED",
+  /** A failpoint spec could not be parsed. */
+  INVALID_FAILPOINT: "ERR_MEMKIT_INVALID_FAILPOINT",
+  /** A failpoint configured with throw() fired. */
+  FAILPOINT: "ERR_MEMKIT_FAILPOINT",
   /** An optional peer dependency is not installed. */
   MISSING_PEER: "ERR_MEMKIT_MISSING_PEER",
   /** The command line was used wrongly. */

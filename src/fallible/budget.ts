@@ -1,0 +1,118 @@
+import { checkSize } from "../internal/validate.js";
+import type { Allocator } from "./allocator.js";
+import { AllocError } from "./errors.js";
+
+/** Limits of a `Budget`. */
+export interface BudgetOptions {
+  /** Allocations that would take usage past this fail with `kind: "budget"`. @defaultValue Infinity */
+  readonly hardBytes?: number;
+  /** Crossing this calls `onSoftLimit` once (like SQLite's soft heap limit). @defaultValue Infinity */
+  readonly softBytes?: number;
+  /** Called once, the first time usage passes `softBytes`. */
+  readonly onSoftLimit?: (usedBytes: number, softBytes: number) => void;
+}
+
+/**
+ * A memory budget over any allocator (a heap or another budget): a hard limit that fails
+ * allocations as values and a soft limit that warns once. Budgets nest: a per-request budget
+ * inside a global one fails at whichever limit is reached first. Usage is counted in usable bytes
+ * (requests rounded up by the heap).
+ *
+ * @example
+ * ```ts
+ * const global = new Budget(new HeapAllocator(heap), { hardBytes: 64 << 20 });
+ * const request = new Budget(global, { hardBytes: 1 << 20, softBytes: 768 << 10, onSoftLimit: warn });
+ * if (request.tryMalloc(4096) === 0) console.log(request.lastError?.kind); // "budget"
+ * ```
+ */
+export class Budget implements Allocator {
+  readonly heap: Allocator["heap"];
+  lastError: AllocError | undefined = undefined;
+  #used = 0;
+  #softFired = false;
+  readonly #inner: Allocator;
+  readonly #hard: number;
+  readonly #soft: number;
+  readonly #onSoft: ((used: number, soft: number) => void) | undefined;
+
+  /**
+   * @param inner The allocator this budget draws from.
+   * @param options Hard and soft limits.
+   * @throws {InvalidSizeError} ERR_MEMKIT_INVALID_SIZE for a negative or fractional limit.
+   */
+  constructor(inner: Allocator, options: BudgetOptions = {}) {
+    this.#inner = inner;
+    this.heap = inner.heap;
+    this.#hard =
+      options.hardBytes === undefined
+        ? Number.POSITIVE_INFINITY
+        : checkSize(options.hardBytes, "hardBytes", 0, 2 ** 53);
+    this.#soft =
+      options.softBytes === undefined
+        ? Number.POSITIVE_INFINITY
+        : checkSize(options.softBytes, "softBytes", 0, 2 ** 53);
+    this.#onSoft = options.onSoftLimit;
+  }
+
+  /** Usable bytes currently allocated through this budget. */
+  get usedBytes(): number {
+    return this.#used;
+  }
+
+  /** Bytes left under the hard limit. */
+  get remainingBytes(): number {
+    return this.#hard - this.#used;
+  }
+
+  #account(delta: number): void {
+    this.#used += delta;
+    if (!this.#softFired && this.#used > this.#soft) {
+      this.#softFired = true;
+      this.#onSoft?.(this.#used, this.#soft);
+    }
+  }
+
+  #refuse(bytes: number): 0 {
+    this.lastError = new AllocError("budget", bytes, Math.max(0, this.#hard - this.#used));
+    return 0;
+  }
+
+  tryMalloc(bytes: number, align?: number): number {
+    if (this.#used + bytes > this.#hard) return this.#refuse(bytes);
+    const ptr = this.#inner.tryMalloc(bytes, align);
+    if (ptr === 0) {
+      this.lastError = this.#inner.lastError;
+      return 0;
+    }
+    const size = this.#inner.usableSize(ptr);
+    // Rounding may carry a request that fit over the limit: give it back rather than overspend.
+    if (this.#used + size > this.#hard) {
+      this.#inner.free(ptr);
+      return this.#refuse(bytes);
+    }
+    this.#account(size);
+    return ptr;
+  }
+
+  tryRealloc(ptr: number, bytes: number): number {
+    const old = this.#inner.usableSize(ptr);
+    if (this.#used - old + bytes > this.#hard) return this.#refuse(bytes);
+    const moved = this.#inner.tryRealloc(ptr, bytes);
+    if (moved === 0) {
+      this.lastError = this.#inner.lastError;
+      return 0;
+    }
+    this.#account(this.#inner.usableSize(moved) - old);
+    return moved;
+  }
+
+  free(ptr: number): void {
+    const size = this.#inner.usableSize(ptr);
+    this.#inner.free(ptr);
+    this.#used -= size;
+  }
+
+  usableSize(ptr: number): number {
+    return this.#inner.usableSize(ptr);
+  }
+}
