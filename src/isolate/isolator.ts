@@ -386,14 +386,7 @@ export class Isolator {
     }
     let settled: ReturnType<typeof settle>;
     try {
-      settled = settle(
-        (path, length) => this.#scratch.read(path, length),
-        outcome,
-        child.mode,
-        killed,
-        limitMb,
-        peakRss / MIB,
-      );
+      settled = settle((path, length) => this.#scratch.read(path, length), outcome, killed, limitMb, peakRss / MIB);
     } finally {
       if (scratch !== undefined) this.#scratch.give(scratch);
     }

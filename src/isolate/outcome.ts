@@ -53,7 +53,6 @@ export function settle(
   readScratch: (path: string, length: number) => Buffer,
 
   outcome: CallOutcome,
-  mode: "process" | "worker",
   killed: KillReason,
   limitMb: number | undefined,
   peakRssMb: number,

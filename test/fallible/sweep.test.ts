@@ -1,7 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
   type Allocator,
-  AllocError,
   assertSweepClean,
   formatSweepReport,
   mallocOrThrow,
