@@ -1,0 +1,56 @@
+import { resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import { formatSweepReport, type Scenario, type SweepOptions, sweepAllocations } from "../../fallible/index.js";
+import type { Command } from "../command.js";
+import { paint } from "../io.js";
+
+type Exported = Scenario<unknown> | { scenario: Scenario<unknown>; options?: SweepOptions<unknown> };
+
+/** `memkit sweep <module>[#export]`: an exhaustive allocation-failure sweep of a scenario. */
+export const sweepCommand: Command = {
+  name: "sweep",
+  summary: "Fail each allocation of a scenario in turn and report the sites that do not handle it",
+  usage:
+    "memkit sweep <module>[#export] [--max N] [--json]   (the export: (allocator) => result, or { scenario, options })",
+  options: { max: { type: "string" } },
+  reports: true,
+  allowPositionals: true,
+  async run({ values, positionals }, io) {
+    const [target] = positionals;
+    if (target === undefined || positionals.length > 1) {
+      io.err("memkit sweep: give one module, e.g. memkit sweep ./scenarios.js#buildIndex (run 'memkit sweep --help')");
+      return 2;
+    }
+    const max = values.max === undefined ? undefined : Number(values.max);
+    if (max !== undefined && !(Number.isInteger(max) && max > 0)) {
+      io.err(`memkit sweep: --max must be a positive whole number, got ${String(values.max)}`);
+      return 2;
+    }
+    const hash = target.lastIndexOf("#");
+    const file = hash > 0 ? target.slice(0, hash) : target;
+    const name = hash > 0 ? target.slice(hash + 1) : "default";
+    let exported: Exported | undefined;
+    try {
+      exported = ((await import(pathToFileURL(resolve(file)).href)) as Record<string, Exported | undefined>)[name];
+    } catch (error) {
+      io.err(`memkit sweep: cannot import ${file}: ${error instanceof Error ? error.message : String(error)}`);
+      return 2;
+    }
+    const scenario = typeof exported === "function" ? exported : exported?.scenario;
+    if (typeof scenario !== "function") {
+      io.err(`memkit sweep: ${file} has no export ${JSON.stringify(name)} that is a scenario function or { scenario }`);
+      return 2;
+    }
+    const options = {
+      ...(typeof exported === "object" ? exported.options : {}),
+      ...(max === undefined ? {} : { maxAllocations: max }),
+    };
+    const report = await sweepAllocations(scenario, options);
+    if (values.json === true) io.out(JSON.stringify(report, null, 2));
+    else {
+      const text = formatSweepReport(report);
+      io.out(report.ok ? text : paint(io, "red", text));
+    }
+    return report.ok ? 0 : 1;
+  },
+};
