@@ -1,6 +1,12 @@
 /**
- * memkit/ffi.
+ * memkit/ffi: memory that crosses a language boundary with explicit, checked ownership. C code
+ * compiled to WebAssembly shares one memkit heap with TypeScript; owned handles move like Rust's
+ * `Box::into_raw` / `from_raw`.
  *
  * @module
  */
-export {};
+export { readCString, takeCString, writeCString } from "./c-string.js";
+export { ForeignModuleError, MissingPeerError, MovedError } from "./errors.js";
+export { Owned } from "./owned.js";
+export { allocatorImports, instantiateWithHeap, type WasmHeapOptions, type WasmWithHeap } from "./wasm-heap.js";
+export type { WasmExports, WasmGlobal, WasmInstance, WasmModule } from "./wasm-types.js";

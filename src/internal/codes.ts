@@ -51,6 +51,10 @@ export const ErrorCodes = {
   INVALID_FAILPOINT: "ERR_MEMKIT_INVALID_FAILPOINT",
   /** A failpoint configured with throw() fired. */
   FAILPOINT: "ERR_MEMKIT_FAILPOINT",
+  /** An owned handle was used after its ownership moved away (`intoRaw()`) or it was freed. */
+  MOVED: "ERR_MEMKIT_MOVED",
+  /** A foreign (WebAssembly or native) module did not have what memkit needs from it. */
+  FOREIGN_MODULE: "ERR_MEMKIT_FOREIGN_MODULE",
   /** An optional peer dependency is not installed. */
   MISSING_PEER: "ERR_MEMKIT_MISSING_PEER",
   /** The command line was used wrongly. */
