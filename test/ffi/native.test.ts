@@ -1,0 +1,100 @@
+import { chmodSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { loadNative, type Native } from "memkit/ffi";
+import { Isolator } from "memkit/isolate";
+import { leaked } from "memkit/once";
+import { beforeAll, describe, expect, it } from "vitest";
+import { PAM_CONV_ERR, PAM_SUCCESS, pamAuthenticate } from "../../examples/pam-auth.js";
+
+// These tests use the built package (the example imports "memkit/ffi") and the real koffi and libpam.
+let native: Native;
+beforeAll(async () => {
+  native = await loadNative();
+});
+
+describe("native libc memory with tracked ownership (koffi)", () => {
+  it("a missing koffi is a typed error that says how to install it", async () => {
+    const error = await loadNative({ loader: () => Promise.reject(new Error("Cannot find package 'koffi'")) }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: "ERR_MEMKIT_MISSING_PEER", peer: "koffi" });
+    expect((error as Error).message).toContain("npm install koffi");
+  });
+
+  it("malloc/calloc/strdup are owned, counted, freed once; a second free is refused without calling libc", () => {
+    const before = native.counts;
+    const block = native.malloc(64);
+    const zeros = native.calloc(4, 16);
+    const text = native.strdup("héllo");
+    expect(native.readCString(text.ptr)).toBe("héllo");
+    expect((native.koffi.decode(zeros.ptr, "uint8_t", 64) as number[]).every((b) => b === 0)).toBe(true);
+    const raw = block.ptr;
+    block.free();
+    expect(() => native.free(raw)).toThrow(expect.objectContaining({ code: "ERR_MEMKIT_DOUBLE_FREE" }));
+    expect(() => native.free(12345n)).toThrow(expect.objectContaining({ code: "ERR_MEMKIT_INVALID_POINTER" }));
+    zeros[Symbol.dispose]();
+    const moved = text.intoRaw();
+    expect(() => text.ptr).toThrow(expect.objectContaining({ code: "ERR_MEMKIT_MOVED" }));
+    native.fromRaw(moved).free(); // taking it back, as if C returned it
+    const after = native.counts;
+    expect(after.live).toBe(before.live);
+    expect(after.allocated - before.allocated).toBe(4);
+    expect(after.freed - before.freed).toBe(3);
+    expect(after.handedOff - before.handedOff).toBe(1);
+  });
+});
+
+describe("a real PAM client (libpam + pam_exec, no root, no system user)", () => {
+  const dir = mkdtempSync(join(tmpdir(), "memkit-pam-"));
+  const checker = join(dir, "check-password.sh");
+  writeFileSync(checker, "#!/bin/sh\n# pam_exec expose_authtok writes the password to stdin\npw=$(cat | tr -d '\\000\\n')\n[ \"$pw\" = \"correct horse\" ]\n");
+  chmodSync(checker, 0o755);
+  writeFileSync(join(dir, "memkit-test"), `auth required pam_exec.so expose_authtok quiet ${checker}\naccount required pam_permit.so\n`);
+  const request = { service: "memkit-test", confdir: dir, user: "memkit-nobody" };
+
+  it("the right password authenticates; answers were calloc/strdup'd and handed to libpam", async () => {
+    const before = native.counts;
+    const outcome = await pamAuthenticate({ ...request, password: "correct horse", native });
+    expect(outcome).toMatchObject({ status: PAM_SUCCESS, callbackError: undefined });
+    expect(outcome.callbackCalls).toBeGreaterThan(0);
+    const after = native.counts;
+    expect(after.allocated - before.allocated).toBe(2 * outcome.callbackCalls); // one array + one answer per call
+    expect(after.handedOff - before.handedOff).toBe(after.allocated - before.allocated);
+    expect(after.live).toBe(before.live);
+  });
+
+  it("a wrong password fails", async () => {
+    const outcome = await pamAuthenticate({ ...request, password: "wrong", native });
+    expect(outcome.status).not.toBe(PAM_SUCCESS);
+  });
+
+  it("a throwing callback gives libpam PAM_CONV_ERR, frees its partial answers and authentication fails", async () => {
+    const before = native.counts;
+    const outcome = await pamAuthenticate({ ...request, password: "correct horse", failInCallback: true, native });
+    expect(outcome.status).not.toBe(PAM_SUCCESS);
+    expect((outcome.callbackError as Error).message).toContain("password store");
+    const after = native.counts;
+    expect(after.freed - before.freed).toBe(after.allocated - before.allocated); // the calloc'd array, freed
+    expect(after.handedOff - before.handedOff).toBe(0);
+    expect(PAM_CONV_ERR).toBe(19);
+  });
+
+  it("the callback is pinned while registered and unpinned after: leaked() shows no PAM conversation", async () => {
+    await pamAuthenticate({ ...request, password: "correct horse", native });
+    expect(leaked().some((entry) => entry.label === "PAM conversation")).toBe(false);
+  });
+
+  it("1,000 authentications in a fresh process: no double free (glibc would abort it), nothing left owned", async () => {
+    const isolator = new Isolator({ spares: 0, output: "ignore", execArgv: ["--expose-gc"] });
+    const probe = { module: new URL("../fixtures/pam-leak-probe.mjs", import.meta.url), export: "probe" };
+    try {
+      // A double free in this flow would abort the child (glibc's checks), so the call would reject
+      // with IsolateCrashedError instead of returning these figures.
+      const result = await isolator.run(probe, { args: [{ ...request, iterations: 1000, leakPerAuth: 0 }] });
+      expect(result.successes).toBe(500);
+      expect(result.counts.live).toBe(0);
+      expect(result.counts.allocated).toBe(result.counts.handedOff + result.counts.freed);
+    } finally {
+      await isolator.close();
+    }
+  }, 120_000);
+});
