@@ -17,7 +17,13 @@ interface PamApi {
   readonly PamMessage: object;
   readonly PamResponse: object;
   readonly Conversation: object;
-  readonly start: (service: string, user: string, conv: { conv: bigint; appdata_ptr: null }, confdir: string, handle: unknown[]) => number;
+  readonly start: (
+    service: string,
+    user: string,
+    conv: { conv: bigint; appdata_ptr: null },
+    confdir: string,
+    handle: unknown[],
+  ) => number;
   readonly authenticate: (handle: unknown, flags: number) => number;
   readonly end: (handle: unknown, status: number) => number;
 }
@@ -81,7 +87,10 @@ export async function pamAuthenticate(request: PamRequest): Promise<PamOutcome> 
         const message = koffi.decode(list[i], api.PamMessage) as { msg_style: number };
         if (message.msg_style === PAM_PROMPT_ECHO_OFF || message.msg_style === PAM_PROMPT_ECHO_ON) {
           if (request.failInCallback) throw new Error("the password store is unavailable");
-          koffi.encode(answers, i * responseSize, api.PamResponse, { resp: scope.strdup(request.password), resp_retcode: 0 });
+          koffi.encode(answers, i * responseSize, api.PamResponse, {
+            resp: scope.strdup(request.password),
+            resp_retcode: 0,
+          });
         }
       }
       koffi.encode(responses, 0, "void *", answers);
@@ -90,8 +99,15 @@ export async function pamAuthenticate(request: PamRequest): Promise<PamOutcome> 
     { onError: PAM_CONV_ERR, label: "PAM conversation" },
   );
   const handle: unknown[] = [null];
-  const started = api.start(request.service, request.user, { conv: conversation.pointer, appdata_ptr: null }, request.confdir, handle);
-  if (started !== PAM_SUCCESS) return { status: started, callbackError: conversation.lastError, callbackCalls: conversation.calls };
+  const started = api.start(
+    request.service,
+    request.user,
+    { conv: conversation.pointer, appdata_ptr: null },
+    request.confdir,
+    handle,
+  );
+  if (started !== PAM_SUCCESS)
+    return { status: started, callbackError: conversation.lastError, callbackCalls: conversation.calls };
   const status = api.authenticate(handle[0], 0);
   api.end(handle[0], status);
   return { status, callbackError: conversation.lastError, callbackCalls: conversation.calls };

@@ -5,10 +5,19 @@
  *
  * @module
  */
-export { type CallbackScope, NativeCallback, type NativeCallbackOptions, nativeCallback } from "./callback.js";
+
 export { readCString, takeCString, writeCString } from "./c-string.js";
+export { type CallbackScope, NativeCallback, type NativeCallbackOptions, nativeCallback } from "./callback.js";
 export { ForeignModuleError, MissingPeerError, MovedError } from "./errors.js";
-export { type Koffi, type KoffiLibrary, loadNative, Native, type NativeCounts, type NativeOptions, NativeOwned } from "./native.js";
+export {
+  type Koffi,
+  type KoffiLibrary,
+  loadNative,
+  Native,
+  type NativeCounts,
+  type NativeOptions,
+  NativeOwned,
+} from "./native.js";
 export { Owned } from "./owned.js";
 export { allocatorImports, instantiateWithHeap, type WasmHeapOptions, type WasmWithHeap } from "./wasm-heap.js";
 export type { WasmExports, WasmGlobal, WasmInstance, WasmModule } from "./wasm-types.js";

@@ -4,6 +4,8 @@ import type { Koffi } from "./koffi-types.js";
 
 export type { Koffi, KoffiLibrary } from "./koffi-types.js";
 
+const RECENT_FREES = 4096;
+
 /** Options of `loadNative`. */
 export interface NativeOptions {
   /** How to load koffi (tests pass a failing loader to simulate its absence). @defaultValue () => import("koffi") */
@@ -163,7 +165,9 @@ export class Native {
       throw new InvalidPointerError(Number(ptr), "this Native object does not own it");
     }
     this.#owned.delete(ptr);
+    // Remember recent frees to tell a double free from a foreign pointer, but not forever.
     this.#released.add(ptr);
+    if (this.#released.size > RECENT_FREES) this.#released.delete(this.#released.values().next().value as bigint);
     this.#free(ptr);
     this.#counts.freed++;
   }

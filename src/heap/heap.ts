@@ -340,7 +340,10 @@ export abstract class Heap {
    * thread, another heap object or the WebAssembly module may have grown the memory.
    */
   private fresh(): void {
-    if (this.wasm || (this.m[this.h + H_END] as number) > this.u8.length) this.sync();
+    // A detached buffer (a WebAssembly memory that grew, or a Heap.create heap that moved) shows
+    // length 0; a heap another thread or object grew ends past our views.
+    const length = this.u8.length;
+    if (length === 0 || (this.m[this.h + H_END] as number) > length) this.sync();
   }
 
   private locked<T>(fn: () => T): T {

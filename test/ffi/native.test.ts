@@ -15,7 +15,9 @@ beforeAll(async () => {
 
 describe("native libc memory with tracked ownership (koffi)", () => {
   it("a missing koffi is a typed error that says how to install it", async () => {
-    const error = await loadNative({ loader: () => Promise.reject(new Error("Cannot find package 'koffi'")) }).catch((e: unknown) => e);
+    const error = await loadNative({ loader: () => Promise.reject(new Error("Cannot find package 'koffi'")) }).catch(
+      (e: unknown) => e,
+    );
     expect(error).toMatchObject({ code: "ERR_MEMKIT_MISSING_PEER", peer: "koffi" });
     expect((error as Error).message).toContain("npm install koffi");
   });
@@ -46,9 +48,15 @@ describe("native libc memory with tracked ownership (koffi)", () => {
 describe("a real PAM client (libpam + pam_exec, no root, no system user)", () => {
   const dir = mkdtempSync(join(tmpdir(), "memkit-pam-"));
   const checker = join(dir, "check-password.sh");
-  writeFileSync(checker, "#!/bin/sh\n# pam_exec expose_authtok writes the password to stdin\npw=$(cat | tr -d '\\000\\n')\n[ \"$pw\" = \"correct horse\" ]\n");
+  writeFileSync(
+    checker,
+    '#!/bin/sh\n# pam_exec expose_authtok writes the password to stdin\npw=$(cat | tr -d \'\\000\\n\')\n[ "$pw" = "correct horse" ]\n',
+  );
   chmodSync(checker, 0o755);
-  writeFileSync(join(dir, "memkit-test"), `auth required pam_exec.so expose_authtok quiet ${checker}\naccount required pam_permit.so\n`);
+  writeFileSync(
+    join(dir, "memkit-test"),
+    `auth required pam_exec.so expose_authtok quiet ${checker}\naccount required pam_permit.so\n`,
+  );
   const request = { service: "memkit-test", confdir: dir, user: "memkit-nobody" };
 
   it("the right password authenticates; answers were calloc/strdup'd and handed to libpam", async () => {

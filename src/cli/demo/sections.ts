@@ -6,7 +6,13 @@ import { onceSection } from "./once.js";
 import type { DemoSection } from "./section.js";
 
 /** Every demo section, in tour order. Each module adds one import and one entry. */
-export const demoSections: readonly DemoSection[] = [heapSection, fallibleSection, isolateSection, onceSection, ffiSection];
+export const demoSections: readonly DemoSection[] = [
+  heapSection,
+  fallibleSection,
+  isolateSection,
+  onceSection,
+  ffiSection,
+];
 
 /** Modules whose demo section is still to come; printed so the tour says what is missing. */
 export const plannedSections: readonly string[] = ["heap", "fallible", "isolate", "once", "ffi"].filter(

@@ -1,0 +1,108 @@
+/**
+ * `npm run bench -- ffi`: string hand-offs between TypeScript and C compiled to WebAssembly.
+ * TS -> C: a JS string becomes a C string C takes ownership of and frees. C -> TS: C returns a
+ * malloc'd copy that TypeScript reads and frees. Through the memkit heap (C's malloc/free are
+ * imports served by memkit), through the module's own wasi-libc malloc, and through a fresh
+ * Uint8Array copy (encode, then copy into the module's memory).
+ */
+import { readFileSync } from "node:fs";
+import { instantiateWithHeap, takeCString, writeCString } from "../src/ffi/index.js";
+import { type Contender, runBenchmark } from "./harness.js";
+
+const fixture = (name: string) => readFileSync(new URL(`../../test/fixtures/wasm/${name}`, import.meta.url));
+type Fn = (...args: number[]) => number;
+
+const shared = await instantiateWithHeap(fixture("ownership.wasm"), { zero: "none" });
+const s = shared.exports as Record<string, Fn>;
+const libcModule = (await WebAssembly.instantiate(fixture("ownership-libc.wasm"), {})) as unknown as {
+  instance: { exports: Record<string, unknown> & { memory: { buffer: ArrayBuffer } } };
+};
+const l = libcModule.instance.exports as Record<string, Fn> & { memory: { buffer: ArrayBuffer } };
+(l._initialize as () => void)();
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+const TEXT = "the quick brown fox jumps over the lazy dog 0123456789";
+const BYTES = Buffer.byteLength(TEXT);
+
+function libcWrite(text: string): number {
+  const p = l.mk_malloc?.(BYTES + 1) as number;
+  const u8 = new Uint8Array(l.memory.buffer);
+  encoder.encodeInto(text, u8.subarray(p, p + BYTES));
+  u8[p + BYTES] = 0;
+  return p;
+}
+
+function libcRead(p: number): string {
+  const u8 = new Uint8Array(l.memory.buffer);
+  const end = u8.indexOf(0, p);
+  const text = decoder.decode(u8.subarray(p, end));
+  l.mk_free?.(p);
+  return text;
+}
+
+const N = 1000;
+const toC: Contender[] = [
+  {
+    name: "memkit heap: writeCString + C frees",
+    ops: N,
+    fn: () => {
+      for (let i = 0; i < N; i++) s.take_string?.(writeCString(shared.heap, TEXT));
+    },
+  },
+  {
+    name: "module's own malloc (wasi-libc): mk_malloc + encodeInto + C frees",
+    ops: N,
+    fn: () => {
+      for (let i = 0; i < N; i++) l.take_string?.(libcWrite(TEXT));
+    },
+  },
+  {
+    name: "fresh Uint8Array: encode() + copy in + C frees",
+    ops: N,
+    fn: () => {
+      for (let i = 0; i < N; i++) {
+        const bytes = encoder.encode(`${TEXT}\0`);
+        const p = l.mk_malloc?.(bytes.length) as number;
+        new Uint8Array(l.memory.buffer).set(bytes, p);
+        l.take_string?.(p);
+      }
+    },
+  },
+];
+const arg = writeCString(shared.heap, TEXT);
+const libcArg = libcWrite(TEXT);
+let sink = 0;
+const toTs: Contender[] = [
+  {
+    name: "memkit heap: C mallocs, takeCString reads + frees",
+    ops: N,
+    fn: () => {
+      for (let i = 0; i < N; i++) sink += takeCString(shared.heap, s.echo?.(arg) as number)?.length ?? 0;
+    },
+  },
+  {
+    name: "module's own malloc (wasi-libc): decode + mk_free",
+    ops: N,
+    fn: () => {
+      for (let i = 0; i < N; i++) sink += libcRead(l.echo?.(libcArg) as number).length;
+    },
+  },
+  {
+    name: "fresh Uint8Array: slice() copy out + decode + mk_free",
+    ops: N,
+    fn: () => {
+      for (let i = 0; i < N; i++) {
+        const p = l.echo?.(libcArg) as number;
+        const u8 = new Uint8Array(l.memory.buffer);
+        sink += decoder.decode(u8.slice(p, u8.indexOf(0, p))).length;
+        l.mk_free?.(p);
+      }
+    },
+  },
+];
+
+await runBenchmark("ffi", [
+  { name: `TypeScript -> C string hand-off (${BYTES} B), ns per round trip`, contenders: toC },
+  { name: `C -> TypeScript result hand-off (${BYTES} B), ns per round trip`, contenders: toTs },
+]);
+if (sink === -1) console.log(sink);
