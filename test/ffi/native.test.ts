@@ -97,7 +97,10 @@ describe("a real PAM client (libpam + pam_exec, no root, no system user)", () =>
     try {
       // A double free in this flow would abort the child (glibc's checks), so the call would reject
       // with IsolateCrashedError instead of returning these figures.
-      const result = await isolator.run(probe, { args: [{ ...request, iterations: 1000, leakPerAuth: 0 }] });
+      const result = (await isolator.run(probe, { args: [{ ...request, iterations: 1000, leakPerAuth: 0 }] })) as {
+        successes: number;
+        counts: { live: number; allocated: number; handedOff: number; freed: number };
+      };
       expect(result.successes).toBe(500);
       expect(result.counts.live).toBe(0);
       expect(result.counts.allocated).toBe(result.counts.handedOff + result.counts.freed);

@@ -8,6 +8,10 @@ declare namespace WebAssembly {
   class Module {
     constructor(bytes: BufferSource);
   }
+  function instantiate(
+    bytes: BufferSource,
+    imports?: Record<string, Record<string, unknown>>,
+  ): Promise<{ instance: Instance; module: Module }>;
   class Instance {
     constructor(module: Module, imports?: Record<string, Record<string, unknown>>);
     readonly exports: Record<string, unknown>;
