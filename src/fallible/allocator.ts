@@ -20,7 +20,9 @@ export interface Allocator {
   tryMalloc(bytes: number, align?: number): number;
   /** The block resized (maybe moved), or 0 with the old block untouched (see `lastError`). */
   tryRealloc(ptr: number, bytes: number): number;
+  /** Frees a block from `tryMalloc`/`tryRealloc`. */
   free(ptr: number): void;
+  /** The usable size of a live block. */
   usableSize(ptr: number): number;
 }
 
@@ -80,12 +82,14 @@ export class HeapAllocator implements Allocator {
     this.heap = heap;
   }
 
+  /** A block of `bytes`, or 0 with the reason in `lastError`. @param bytes Size. @param align Alignment. @returns The pointer or 0. */
   tryMalloc(bytes: number, align?: number): number {
     const ptr = this.heap.tryMalloc(bytes, align);
     if (ptr === 0) this.lastError = new AllocError("exhausted", bytes, this.heap.stats().largestFree);
     return ptr;
   }
 
+  /** The block resized, or 0 with the old block untouched. @param ptr The block. @param bytes New size. @returns The pointer or 0. */
   tryRealloc(ptr: number, bytes: number): number {
     try {
       return this.heap.realloc(ptr, bytes);
@@ -96,10 +100,12 @@ export class HeapAllocator implements Allocator {
     }
   }
 
+  /** Frees a block. @param ptr The block. */
   free(ptr: number): void {
     this.heap.free(ptr);
   }
 
+  /** The usable size of a live block. @param ptr The block. @returns Bytes. */
   usableSize(ptr: number): number {
     return this.heap.usableSize(ptr);
   }

@@ -77,6 +77,7 @@ export class Budget implements Allocator {
     return 0;
   }
 
+  /** A block of `bytes`, or 0 with the reason in `lastError`. @param bytes Size. @param align Alignment. @returns The pointer or 0. */
   tryMalloc(bytes: number, align?: number): number {
     if (this.#used + bytes > this.#hard) return this.#refuse(bytes);
     const ptr = this.#inner.tryMalloc(bytes, align);
@@ -94,6 +95,7 @@ export class Budget implements Allocator {
     return ptr;
   }
 
+  /** The block resized, or 0 with the old block untouched. @param ptr The block. @param bytes New size. @returns The pointer or 0. */
   tryRealloc(ptr: number, bytes: number): number {
     const old = this.#inner.usableSize(ptr);
     if (this.#used - old + bytes > this.#hard) return this.#refuse(bytes);
@@ -106,12 +108,14 @@ export class Budget implements Allocator {
     return moved;
   }
 
+  /** Frees a block. @param ptr The block. */
   free(ptr: number): void {
     const size = this.#inner.usableSize(ptr);
     this.#inner.free(ptr);
     this.#used -= size;
   }
 
+  /** The usable size of a live block. @param ptr The block. @returns Bytes. */
   usableSize(ptr: number): number {
     return this.#inner.usableSize(ptr);
   }

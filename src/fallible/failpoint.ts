@@ -164,7 +164,9 @@ export async function failpointAsync(name: string): Promise<FailpointHit | undef
 
 /** A temporary failpoint configuration, undone by `restore()` or at the end of a `using` scope. */
 export interface FailpointScope {
+  /** Puts the previous configuration back (idempotent). */
   restore(): void;
+  /** Same as `restore`, for `using`. */
   [Symbol.dispose](): void;
 }
 

@@ -134,6 +134,7 @@ export class FaultInjector implements Allocator {
     return fail;
   }
 
+  /** A block of `bytes`, or 0 with the reason in `lastError`. @param bytes Size. @param align Alignment. @returns The pointer or 0. */
   tryMalloc(bytes: number, align?: number): number {
     if (this.#decide(bytes)) return 0;
     const ptr = this.#inner.tryMalloc(bytes, align);
@@ -142,6 +143,7 @@ export class FaultInjector implements Allocator {
     return ptr;
   }
 
+  /** The block resized, or 0 with the old block untouched. @param ptr The block. @param bytes New size. @returns The pointer or 0. */
   tryRealloc(ptr: number, bytes: number): number {
     if (this.#decide(bytes)) return 0;
     const moved = this.#inner.tryRealloc(ptr, bytes);
@@ -150,10 +152,12 @@ export class FaultInjector implements Allocator {
     return moved;
   }
 
+  /** Frees a block. @param ptr The block. */
   free(ptr: number): void {
     this.#inner.free(ptr);
   }
 
+  /** The usable size of a live block. @param ptr The block. @returns Bytes. */
   usableSize(ptr: number): number {
     return this.#inner.usableSize(ptr);
   }

@@ -6,8 +6,11 @@ import type { Native, NativeOwned } from "./native.js";
  * it throws (so a failed callback leaks nothing).
  */
 export interface CallbackScope {
+  /** libc `malloc` for C to own. */
   malloc(bytes: number): bigint;
+  /** libc `calloc` for C to own. */
   calloc(count: number, size: number): bigint;
+  /** libc `strdup` for C to own. */
   strdup(text: string): bigint;
 }
 

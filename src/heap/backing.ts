@@ -5,7 +5,9 @@ import { InvalidArgumentError } from "../internal/errors.js";
  * `WebAssembly` namespace (only the DOM library does).
  */
 export interface WasmMemory {
+  /** The current buffer (replaced when the memory grows). */
   readonly buffer: ArrayBuffer | SharedArrayBuffer;
+  /** Grows by `deltaPages` 64 KiB pages; returns the old size in pages. */
   grow(deltaPages: number): number;
 }
 

@@ -77,6 +77,12 @@ export class MemkitError extends Error {
     brand(this, code, new.target.name);
   }
 
+  /**
+   * `instanceof MemkitError` checks the code (so range/type errors and revived errors match);
+   * `instanceof` a subclass is the ordinary prototype check.
+   * @param value Anything.
+   * @returns Whether `value` is an instance.
+   */
   static override [Symbol.hasInstance](value: unknown): boolean {
     // On the base class the check is by code, so range/type errors and revived errors match;
     // on subclasses it is the ordinary prototype check.

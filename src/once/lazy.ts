@@ -23,6 +23,9 @@ export function checkPolicy(policy: unknown): FailurePolicy {
   return policy;
 }
 
+// Marks "not computed yet" so the hot path is one field load and one compare.
+const UNSET: unique symbol = Symbol("unset");
+
 /**
  * A value computed on first access and kept, like Rust's `LazyLock`, with an explicit failure
  * policy. Unlike `once`, `onetime` or `lodash.once`, a failed first call never turns into a
@@ -34,9 +37,6 @@ export function checkPolicy(policy: unknown): FailurePolicy {
  * table.value[42];
  * ```
  */
-// Marks "not computed yet" so the hot path is one field load and one compare.
-const UNSET: unique symbol = Symbol("unset");
-
 export class Lazy<T> {
   #state = EMPTY;
   // TS-private rather than #private on the hot path: V8 reads plain fields without a brand check
