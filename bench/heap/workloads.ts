@@ -1,15 +1,5 @@
+import { seeded } from "../../src/internal/random.js";
 import type { Trace } from "../../test/helpers/trace.js";
-
-/** A deterministic generator (xorshift32) so every contender and the C program see one sequence. */
-export function seeded(seed: number): () => number {
-  let x = seed | 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 4294967296;
-  };
-}
 
 class Builder {
   readonly kind: number[] = [];

@@ -1,3 +1,4 @@
+import { seeded } from "../internal/random.js";
 import { checkSize } from "../internal/validate.js";
 import type { Allocator } from "./allocator.js";
 import { AllocError } from "./errors.js";
@@ -13,16 +14,6 @@ export interface AllocationRecord {
   readonly injected: boolean;
   /** The stack at the allocation. */
   readonly stack: string;
-}
-
-function seeded(seed: number): () => number {
-  let x = seed | 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 4294967296;
-  };
 }
 
 function stackHere(): string {

@@ -1,16 +1,7 @@
+import type { NumericArrayType } from "../heap/index.js";
+
 /** A typed array constructor a fallible collection can store its elements as. */
-export type NumericType =
-  | Int8ArrayConstructor
-  | Uint8ArrayConstructor
-  | Uint8ClampedArrayConstructor
-  | Int16ArrayConstructor
-  | Uint16ArrayConstructor
-  | Int32ArrayConstructor
-  | Uint32ArrayConstructor
-  | Float32ArrayConstructor
-  | Float64ArrayConstructor
-  | BigInt64ArrayConstructor
-  | BigUint64ArrayConstructor;
+export type NumericType = NumericArrayType;
 
 /** The element type of a `NumericType`: bigint for the 64-bit integer arrays, else number. */
 export type ElementOf<C extends NumericType> = C extends BigInt64ArrayConstructor | BigUint64ArrayConstructor

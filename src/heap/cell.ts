@@ -1,7 +1,7 @@
 import { UseAfterFreeError } from "./errors.js";
 
-/** A typed array constructor, or `DataView`, that a cell can be made of. */
-export type CellType =
+/** Every typed array constructor (integer, float and bigint element types). */
+export type NumericArrayType =
   | Int8ArrayConstructor
   | Uint8ArrayConstructor
   | Uint8ClampedArrayConstructor
@@ -12,8 +12,10 @@ export type CellType =
   | Float32ArrayConstructor
   | Float64ArrayConstructor
   | BigInt64ArrayConstructor
-  | BigUint64ArrayConstructor
-  | DataViewConstructor;
+  | BigUint64ArrayConstructor;
+
+/** A typed array constructor, or `DataView`, that a cell can be made of. */
+export type CellType = NumericArrayType | DataViewConstructor;
 
 /** The view type a cell of `T` hands out. */
 export type ViewOf<T extends CellType> = T extends DataViewConstructor ? DataView : InstanceType<T>;

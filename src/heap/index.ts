@@ -11,7 +11,7 @@ import "./pool.js";
 
 export { ArenaHeap } from "./arena.js";
 export type { HeapMemory, WasmMemory } from "./backing.js";
-export { Cell, type CellType, type ViewOf } from "./cell.js";
+export { Cell, type CellType, type NumericArrayType, type ViewOf } from "./cell.js";
 export { defaultHeap } from "./default-heap.js";
 export {
   DoubleFreeError,

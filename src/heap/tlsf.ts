@@ -60,6 +60,16 @@ const W_SL = W_FL + 1;
 const W_HEADS = W_SL + FL_COUNT;
 const CONTROL_WORDS = W_HEADS + FL_COUNT * SL_COUNT;
 
+/**
+ * The size class of a free block of `size` bytes, as `fl << SL_BITS | sl`: linear below SB_SIZE,
+ * then 16 classes per power of two. Blocks are listed under the class of their exact size.
+ */
+function sizeClass(size: number): number {
+  if (size < SB_SIZE) return size >>> 3;
+  const fls = 31 - Math.clz32(size);
+  return ((fls - SB_BITS + 1) << SL_BITS) | ((size >>> (fls - SL_BITS)) ^ SL_COUNT);
+}
+
 function ctz(x: number): number {
   return 31 - Math.clz32(x & -x);
 }
@@ -84,16 +94,9 @@ export class TlsfHeap extends Heap {
 
   private insertFree(b: number, size: number): void {
     const m = this.m;
-    let fl: number;
-    let sl: number;
-    if (size < SB_SIZE) {
-      fl = 0;
-      sl = size >>> 3;
-    } else {
-      const fls = 31 - Math.clz32(size);
-      sl = (size >>> (fls - SL_BITS)) ^ SL_COUNT;
-      fl = fls - SB_BITS + 1;
-    }
+    const c = sizeClass(size);
+    const fl = c >>> SL_BITS;
+    const sl = c & (SL_COUNT - 1);
     const hi = this.headIndex(fl, sl);
     const head = m[hi] as number;
     m[(b + 8) >> 2] = 0;
@@ -106,16 +109,9 @@ export class TlsfHeap extends Heap {
 
   private removeFree(b: number, size: number): void {
     const m = this.m;
-    let fl: number;
-    let sl: number;
-    if (size < SB_SIZE) {
-      fl = 0;
-      sl = size >>> 3;
-    } else {
-      const fls = 31 - Math.clz32(size);
-      sl = (size >>> (fls - SL_BITS)) ^ SL_COUNT;
-      fl = fls - SB_BITS + 1;
-    }
+    const c = sizeClass(size);
+    const fl = c >>> SL_BITS;
+    const sl = c & (SL_COUNT - 1);
     const prev = m[(b + 8) >> 2] as number;
     const next = m[(b + 12) >> 2] as number;
     if (prev !== 0) m[(prev + 12) >> 2] = next;
@@ -134,20 +130,12 @@ export class TlsfHeap extends Heap {
   /** A free block of at least `size` bytes from the first non-empty class that surely fits, or 0. */
   private findFree(size: number): number {
     const m = this.m;
-    let fl: number;
-    let sl: number;
-    if (size < SB_SIZE) {
-      fl = 0;
-      sl = size >>> 3;
-    } else {
-      // Round up to the next class boundary so any block in the class found is large enough.
-      const fls = 31 - Math.clz32(size);
-      const rounded = size + (1 << (fls - SL_BITS)) - 1;
-      const rfls = 31 - Math.clz32(rounded);
-      sl = (rounded >>> (rfls - SL_BITS)) ^ SL_COUNT;
-      fl = rfls - SB_BITS + 1;
-      if (fl >= FL_COUNT) return 0;
-    }
+    // Round up to the next class boundary so any block in the class found is large enough.
+    const rounded = size < SB_SIZE ? size : size + (1 << (31 - Math.clz32(size) - SL_BITS)) - 1;
+    const c = sizeClass(rounded);
+    let fl = c >>> SL_BITS;
+    const sl = c & (SL_COUNT - 1);
+    if (fl >= FL_COUNT) return 0;
     let slMap = (m[this.h + W_SL + fl] as number) & (~0 << sl);
     if (slMap === 0) {
       const flMap = fl + 1 >= 32 ? 0 : (m[this.h + W_FL] as number) & (~0 << (fl + 1));
