@@ -135,11 +135,7 @@ export class ArenaHeap extends Heap {
       return ptr;
     }
     if (size <= have) return ptr;
-    const moved = this.allocate(bytes, ALIGN);
-    if (moved === 0) return 0;
-    this.u8.copyWithin(moved, ptr, ptr + have);
-    this.release(ptr);
-    return moved;
+    return this.relocate(ptr, have, bytes);
   }
 
   protected override walk(visit: (ptr: number, size: number, free: boolean) => void): void {

@@ -312,6 +312,18 @@ export abstract class Heap {
 
   // --- shared machinery ------------------------------------------------------------------
 
+  /**
+   * @internal realloc's fallback when a block cannot change size in place: a new block, the
+   * contents copied, the old block freed. 0 when out of memory, with the old block untouched.
+   */
+  protected relocate(ptr: number, have: number, bytes: number): number {
+    const moved = this.allocate(bytes, ALIGN);
+    if (moved === 0) return 0;
+    this.u8.copyWithin(moved, ptr, ptr + Math.min(have, bytes));
+    this.release(ptr);
+    return moved;
+  }
+
   /** @internal */
   protected invalidPointer(ptr: number, reason: string): never {
     throw new InvalidPointerError(ptr, reason);

@@ -220,24 +220,24 @@ export class TlsfHeap extends Heap {
   protected override format(start: number, end: number): void {
     const m = this.m;
     for (let i = this.h + W_FL; i < this.h + CONTROL_WORDS; i++) m[i] = 0;
-    const sentinel = end - BLOCK_HEADER;
-    m[sentinel >> 2] = 0;
-    m[(sentinel + 4) >> 2] = 0;
-    const size = sentinel - start - BLOCK_HEADER;
-    m[start >> 2] = size;
-    this.releaseRange(start, size, false);
+    this.freeTail(start, end, false);
   }
 
   protected override extend(oldEnd: number, newEnd: number): void {
-    const m = this.m;
+    // The old sentinel becomes the header of the new free space (merged left if that was free).
     const oldSentinel = oldEnd - BLOCK_HEADER;
-    const leftFree = ((m[oldSentinel >> 2] as number) & F_LEFT_FREE) !== 0;
-    const sentinel = newEnd - BLOCK_HEADER;
+    this.freeTail(oldSentinel, newEnd, ((this.m[oldSentinel >> 2] as number) & F_LEFT_FREE) !== 0);
+  }
+
+  /** Makes [from, end) one free block followed by a new end sentinel. */
+  private freeTail(from: number, end: number, leftFree: boolean): void {
+    const m = this.m;
+    const sentinel = end - BLOCK_HEADER;
     m[sentinel >> 2] = 0;
     m[(sentinel + 4) >> 2] = 0;
-    const size = sentinel - oldSentinel - BLOCK_HEADER;
-    m[oldSentinel >> 2] = size;
-    this.releaseRange(oldSentinel, size, leftFree);
+    const size = sentinel - from - BLOCK_HEADER;
+    m[from >> 2] = size;
+    this.releaseRange(from, size, leftFree);
   }
 
   protected override allocate(bytes: number, align: number): number {
@@ -338,11 +338,7 @@ export class TlsfHeap extends Heap {
       if (ptr + grown > (m[h + H_HIGH_WATER] as number)) m[h + H_HIGH_WATER] = ptr + grown;
       return ptr;
     }
-    const moved = this.allocate(bytes, ALIGN);
-    if (moved === 0) return 0;
-    this.u8.copyWithin(moved, ptr, ptr + have);
-    this.release(ptr);
-    return moved;
+    return this.relocate(ptr, have, bytes);
   }
 
   protected override walk(visit: (ptr: number, size: number, free: boolean) => void): void {
