@@ -12,10 +12,10 @@ import {
   OutOfMemoryError,
 } from "./errors.js";
 import { Guard } from "./guard.js";
+import { writeHeader } from "./header.js";
 import {
   ALIGN,
   cachedTag,
-  FLAG_SHARED,
   FLAG_ZERO_ALLOC,
   FLAG_ZERO_FREE,
   H_BASE,
@@ -25,7 +25,6 @@ import {
   H_LOCK,
   H_MAGIC,
   H_MAX_END,
-  H_PARAM,
   H_PEAK,
   H_SECRET,
   H_STRATEGY,
@@ -166,39 +165,13 @@ export abstract class Heap {
   }
 
   private static format(backing: Backing, options: HeapOptions): Heap {
-    const base = checkSize(options.base ?? 0, "base", 0, MAX_OFFSET);
-    if (base % ALIGN !== 0) throw new InvalidSizeError(`base must be a multiple of ${ALIGN}, got ${base}`, base);
     const ctor = strategies.get(strategyIds[options.strategy ?? "tlsf"]);
     if (ctor === undefined) {
       throw new InvalidArgumentError(`Unknown strategy ${String(options.strategy)}: use "tlsf", "arena" or "pool"`);
     }
-    const length = backing.buffer.byteLength;
-    const requestedEnd =
-      options.maxBytes === undefined ? MAX_OFFSET : base + checkSize(options.maxBytes, "maxBytes", 0, MAX_OFFSET);
-    const maxEnd = Math.min(MAX_OFFSET, backing.maxByteLength, requestedEnd) & -ALIGN;
-    const minimum = base + ctor.controlBytes + 64;
-    if (length < minimum) {
-      throw new InvalidSizeError(`The memory holds ${length} bytes; this heap needs at least ${minimum}`, length);
-    }
-    const words = new Int32Array(backing.buffer);
-    const h = base >> 2;
-    words.fill(0, h, h + (ctor.controlBytes >> 2));
-    words[h + H_MAGIC] = MAGIC;
-    words[h + H_VERSION] = LAYOUT_VERSION;
-    words[h + H_STRATEGY] = ctor.strategyId;
-    const zero = options.zero ?? "alloc";
-    if (zero !== "alloc" && zero !== "free" && zero !== "none") {
-      throw new InvalidArgumentError(`zero must be "alloc", "free" or "none", got ${String(zero)}`);
-    }
-    words[h + H_FLAGS] =
-      (zero === "alloc" ? FLAG_ZERO_ALLOC : zero === "free" ? FLAG_ZERO_FREE : 0) | (backing.shared ? FLAG_SHARED : 0);
-    words[h + H_BASE] = base;
-    words[h + H_END] = Math.min(length, maxEnd) & -ALIGN;
-    words[h + H_MAX_END] = maxEnd;
-    words[h + H_SECRET] = (Math.random() * 0x7fffffff) | 0;
-    words[h + H_PARAM] = checkSize(options.slotSize ?? 64, "slotSize", 1, 1 << 24);
+    const { base, end } = writeHeader(backing, options, ctor);
     const heap = new ctor(backing, base, options);
-    heap.format(heap.start, words[h + H_END] as number);
+    heap.format(heap.start, end);
     return heap;
   }
 

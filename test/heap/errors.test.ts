@@ -110,6 +110,15 @@ describe("attach errors", () => {
     expect(codeOf(() => Heap.create({ initialBytes: -1 }))).toBe("ERR_MEMKIT_INVALID_SIZE");
   });
 
+  it("bad options are refused before the caller's memory is touched", () => {
+    const memory = new ArrayBuffer(8192);
+    new Uint8Array(memory).fill(0xab);
+    for (const bad of [{ zero: "never" as "alloc" }, { slotSize: 0 }, { maxBytes: -1 }, { base: 12 }]) {
+      expect(() => Heap.over(memory, bad)).toThrow(expect.objectContaining({ code: expect.stringMatching(/^ERR_MEMKIT_/) }));
+    }
+    expect(new Uint8Array(memory).every((b) => b === 0xab)).toBe(true);
+  });
+
   it("attach reopens the same heap: blocks and stats are shared", () => {
     const heap = Heap.fixed(16384);
     const p = heap.malloc(100);
