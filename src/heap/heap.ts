@@ -63,8 +63,8 @@ type StrategyClass = {
 const strategies = new Map<number, StrategyClass>();
 const strategyIds: Record<StrategyName, number> = { tlsf: 1, arena: 2, pool: 3 };
 const MIB = 1024 * 1024;
-const CACHE_MAX_SIZE = 512;
-const CACHE_DEPTH = 32;
+const CACHE_MAX_SIZE = 1024;
+const CACHE_DEPTH = 16;
 
 function checkAlign(align: unknown): number {
   if (

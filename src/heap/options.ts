@@ -31,7 +31,7 @@ export interface HeapInstanceOptions {
    */
   readonly detectLeaks?: boolean;
   /**
-   * Keep up to 32 freed blocks of each small size (<= 512 bytes) in a per-object cache and hand
+   * Keep up to 16 freed blocks of each small size (<= 1 KiB, 8-byte classes) in a per-object cache and hand
    * them out again without touching the free lists (like glibc's tcache). For shared heaps this
    * avoids taking the lock for most small blocks; for any TLSF heap it trades immediate coalescing
    * of those blocks for speed. Cached blocks count as live until `flush()` (which `check()`,
