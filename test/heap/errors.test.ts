@@ -114,7 +114,9 @@ describe("attach errors", () => {
     const memory = new ArrayBuffer(8192);
     new Uint8Array(memory).fill(0xab);
     for (const bad of [{ zero: "never" as "alloc" }, { slotSize: 0 }, { maxBytes: -1 }, { base: 12 }]) {
-      expect(() => Heap.over(memory, bad)).toThrow(expect.objectContaining({ code: expect.stringMatching(/^ERR_MEMKIT_/) }));
+      expect(() => Heap.over(memory, bad)).toThrow(
+        expect.objectContaining({ code: expect.stringMatching(/^ERR_MEMKIT_/) }),
+      );
     }
     expect(new Uint8Array(memory).every((b) => b === 0xab)).toBe(true);
   });
