@@ -4,6 +4,6 @@
  */
 process.on("message", (message: { kind: "double"; x: number } | { kind: "big" }) => {
   if (message.kind === "double") process.send?.(message.x * 2);
-  else process.send?.(new Float64Array(8 * 1024 * 1024));
+  else process.send?.(new Float64Array(8 * 1024 * 1024).fill(1.5));
 });
 process.send?.("ready");
