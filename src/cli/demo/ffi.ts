@@ -21,13 +21,13 @@ export const ffiSection: DemoSection = {
     io.out(`C module instantiated; memkit serves its malloc/free from __heap_base = ${heap.base}`);
     const length = c.take_string(writeCString(heap, "ownership moves to C"));
     io.out(
-      `TypeScript allocated a string, C took ownership and freed it (strlen ${length}); live blocks: ${heap.stats().liveBlocks}`,
+      `TypeScript allocated a string, C took ownership and freed it (strlen ${length}); live blocks: ${heap.stats().liveBlocks} (our own "memkit" string)`,
     );
     using name = Owned.cString(heap, "memkit");
     const greeting = takeCString(heap, c.make_greeting(name.ptr));
     io.out(`C allocated "${greeting}", TypeScript read and freed it`);
     io.out(
-      `C built and freed a 1000-node linked list (sum ${c.build_list(1000)}); live blocks: ${heap.stats().liveBlocks}`,
+      `C built and freed a 1000-node linked list (sum ${c.build_list(1000)}); live blocks: ${heap.stats().liveBlocks} (our own "memkit" string)`,
     );
     try {
       c.free_twice();

@@ -65,7 +65,9 @@ export const heapSection: DemoSection = {
     heap.free(big);
     const leaked = heap.malloc(48);
     const report = heap.leakReport().sites[0];
-    io.out(`leakReport(): ${report?.blocks} block(s), ${report?.bytes} bytes from ${report?.site.split("\n")[0]}`);
+    io.out(
+      `leakReport(): ${report?.blocks} block(s), ${report?.bytes} bytes allocated at ${report?.site.split("\n")[0]?.replace(/^at /, "")}`,
+    );
     heap.free(leaked);
     const fixed = Heap.fixed(4096);
     let count = 0;
