@@ -49,3 +49,42 @@ export class Tail {
     return this.text.trimEnd().split("\n").slice(-lines).join("\n");
   }
 }
+
+/**
+ * The calls in flight on one child, for both runtimes: each settles with the child's answer, or
+ * with the child's exit if it dies first; after the exit every new call settles at once.
+ */
+export class PendingCalls {
+  private readonly waiting = new Map<number, (outcome: CallOutcome) => void>();
+  private exit: ChildExit | undefined;
+
+  /** Registers call `id` and runs `send`; a send that throws (unserializable arguments) rejects. */
+  start(id: number, send: () => void): Promise<CallOutcome> {
+    const exit = this.exit;
+    if (exit !== undefined) return Promise.resolve({ type: "exit", exit });
+    return new Promise<CallOutcome>((resolve) => {
+      this.waiting.set(id, resolve);
+      try {
+        send();
+      } catch (error) {
+        this.waiting.delete(id);
+        throw error;
+      }
+    });
+  }
+
+  /** Settles the call a child message answers (ignores "ready"/"started"). */
+  answer(message: ChildMessage): void {
+    if (message.type === "ready" || message.type === "started") return;
+    const done = this.waiting.get(message.id);
+    this.waiting.delete(message.id);
+    done?.(message);
+  }
+
+  /** The child is gone: every waiting call settles with its exit. */
+  ended(exit: ChildExit): void {
+    this.exit = exit;
+    for (const done of this.waiting.values()) done({ type: "exit", exit });
+    this.waiting.clear();
+  }
+}

@@ -1,7 +1,7 @@
 import { type ChildProcess, fork } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { type CallOutcome, type ChildExit, type IsolatedChild, Tail } from "./child.js";
+import { type CallOutcome, type IsolatedChild, PendingCalls, Tail } from "./child.js";
 import type { ChildMessage, RunMessage } from "./protocol.js";
 
 const entry = fileURLToPath(new URL("./child-process.js", import.meta.url));
@@ -15,8 +15,6 @@ export interface ChildOptions {
   readonly output: "inherit" | "ignore";
 }
 
-type Pending = { resolve: (outcome: CallOutcome) => void };
-
 /** A fresh Node process, talking over an IPC channel with structured-clone serialization. */
 export class ProcessChild implements IsolatedChild {
   readonly mode = "process" as const;
@@ -25,8 +23,7 @@ export class ProcessChild implements IsolatedChild {
   exited = false;
   private readonly child: ChildProcess;
   private readonly stderr = new Tail();
-  private pending = new Map<number, Pending>();
-  private exit: ChildExit | undefined;
+  private readonly pending = new PendingCalls();
 
   constructor(options: ChildOptions) {
     const execArgv = [...options.execArgv];
@@ -44,7 +41,7 @@ export class ProcessChild implements IsolatedChild {
     this.ready = new Promise<void>((resolve, reject) => {
       const onMessage = (message: ChildMessage) => {
         if (message.type === "ready") resolve();
-        else this.settle(message);
+        else this.pending.answer(message);
       };
       this.child.on("message", onMessage);
       this.child.once("exit", (code, signal) => {
@@ -56,10 +53,8 @@ export class ProcessChild implements IsolatedChild {
           stderr: text,
           outOfMemory: /heap out of memory|Reached heap limit|Allocation failed - JavaScript heap/i.test(text),
         };
-        this.exit = exit;
         reject(exit);
-        for (const { resolve: done } of this.pending.values()) done({ type: "exit", exit });
-        this.pending.clear();
+        this.pending.ended(exit);
       });
     });
     // Nobody may be waiting on `ready` when a spare dies: that is not an unhandled rejection.
@@ -67,26 +62,10 @@ export class ProcessChild implements IsolatedChild {
     this.unref();
   }
 
-  private settle(message: ChildMessage): void {
-    if (message.type === "ready" || message.type === "started") return;
-    const pending = this.pending.get(message.id);
-    this.pending.delete(message.id);
-    pending?.resolve(message);
-  }
-
   call(message: RunMessage): Promise<CallOutcome> {
     this.calls++;
-    if (this.exit !== undefined) return Promise.resolve({ type: "exit", exit: this.exit });
-    return new Promise<CallOutcome>((resolve) => {
-      this.pending.set(message.id, { resolve });
-      try {
-        // Throws synchronously (DataCloneError) when the arguments cannot be serialized.
-        this.child.send(message);
-      } catch (error) {
-        this.pending.delete(message.id);
-        throw error;
-      }
-    });
+    // send() throws synchronously (DataCloneError) when the arguments cannot be serialized.
+    return this.pending.start(message.id, () => this.child.send(message));
   }
 
   kill(): void {

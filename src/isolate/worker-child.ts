@@ -1,5 +1,5 @@
 import { Worker } from "node:worker_threads";
-import type { CallOutcome, ChildExit, IsolatedChild } from "./child.js";
+import { type CallOutcome, type IsolatedChild, PendingCalls } from "./child.js";
 import type { ChildOptions } from "./process-child.js";
 import type { ChildMessage, RunMessage } from "./protocol.js";
 
@@ -15,8 +15,7 @@ export class WorkerChild implements IsolatedChild {
   calls = 0;
   exited = false;
   private readonly worker: Worker;
-  private pending = new Map<number, (outcome: CallOutcome) => void>();
-  private exit: ChildExit | undefined;
+  private readonly pending = new PendingCalls();
   private outOfMemory = false;
 
   constructor(options: ChildOptions) {
@@ -36,11 +35,7 @@ export class WorkerChild implements IsolatedChild {
     this.ready = new Promise<void>((resolve, reject) => {
       this.worker.on("message", (message: ChildMessage) => {
         if (message.type === "ready") resolve();
-        else if (message.type !== "started") {
-          const done = this.pending.get(message.id);
-          this.pending.delete(message.id);
-          done?.(message);
-        }
+        else this.pending.answer(message);
       });
       this.worker.on("error", (error: Error & { code?: string }) => {
         if (error.code === "ERR_WORKER_OUT_OF_MEMORY") this.outOfMemory = true;
@@ -48,10 +43,8 @@ export class WorkerChild implements IsolatedChild {
       this.worker.once("exit", (code) => {
         this.exited = true;
         const exit = { code, signal: null, stderr: "", outOfMemory: this.outOfMemory };
-        this.exit = exit;
         reject(exit);
-        for (const done of this.pending.values()) done({ type: "exit", exit });
-        this.pending.clear();
+        this.pending.ended(exit);
       });
     });
     this.ready.catch(() => {});
@@ -60,16 +53,7 @@ export class WorkerChild implements IsolatedChild {
 
   call(message: RunMessage): Promise<CallOutcome> {
     this.calls++;
-    if (this.exit !== undefined) return Promise.resolve({ type: "exit", exit: this.exit });
-    return new Promise<CallOutcome>((resolve) => {
-      this.pending.set(message.id, resolve);
-      try {
-        this.worker.postMessage(message);
-      } catch (error) {
-        this.pending.delete(message.id);
-        throw error;
-      }
-    });
+    return this.pending.start(message.id, () => this.worker.postMessage(message));
   }
 
   kill(): void {
