@@ -760,7 +760,9 @@ export abstract class Heap {
 
   /**
    * Puts back a snapshot of this heap. Cells created after the snapshot are revoked (using them
-   * is a use-after-free error); memory the heap gained since is kept as free space.
+   * is a use-after-free error); memory the heap gained since is kept as free space. On a shared
+   * heap, every other thread must have called `flush()` and stopped using the heap first: blocks
+   * they still cache belong to the erased timeline.
    *
    * @param snapshot From `snapshot()` of this heap.
    * @throws {InvalidArgumentError} ERR_MEMKIT_INVALID_ARGUMENT for a snapshot of another heap.
