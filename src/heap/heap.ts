@@ -597,9 +597,11 @@ export abstract class Heap {
    * ```
    */
   alloc<T extends CellType>(type: T, length: number): Cell<ViewOf<T>> {
-    const element = "BYTES_PER_ELEMENT" in type ? type.BYTES_PER_ELEMENT : 1;
-    checkSize(length, "length", 0, Math.floor(MAX_OFFSET / element));
-    const ptr = this.malloc(length * element, element > ALIGN ? element : ALIGN);
+    const element = (type as { BYTES_PER_ELEMENT?: number }).BYTES_PER_ELEMENT ?? 1;
+    const bytes = length * element;
+    // Fast check first; the full check (and its message) only when something is off.
+    if (length >>> 0 !== length || bytes > MAX_OFFSET) checkSize(length, "length", 0, Math.floor(MAX_OFFSET / element));
+    const ptr = this.malloc(bytes, element > ALIGN ? element : ALIGN);
     const cell = new Cell<ViewOf<T>>(this, type, ptr, length, ++this.cellSerial);
     this.guard?.adopt(cell);
     return cell;
@@ -720,8 +722,9 @@ export abstract class Heap {
 
   /** The current buffer (changes when a WebAssembly memory grows). */
   get buffer(): ArrayBuffer | SharedArrayBuffer {
+    // u8 follows every move of the memory (sync), except a WebAssembly memory grown by the module.
     if (this.wasm) this.sync();
-    return this.backing.buffer;
+    return this.u8.buffer;
   }
 
   /** Byte offset of the heap's header in its memory (what `attach` needs as `base`). */
