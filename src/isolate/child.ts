@@ -12,7 +12,7 @@ export interface ChildExit {
 
 /** What one call produced: the child's answer, or how it died. */
 export type CallOutcome =
-  | Exclude<ChildMessage, { type: "ready" } | { type: "started" }>
+  | Exclude<ChildMessage, { type: "ready" }>
   | { readonly type: "exit"; readonly exit: ChildExit };
 
 /**
@@ -73,9 +73,9 @@ export class PendingCalls {
     });
   }
 
-  /** Settles the call a child message answers (ignores "ready"/"started"). */
+  /** Settles the call a child message answers (ignores "ready"). */
   answer(message: ChildMessage): void {
-    if (message.type === "ready" || message.type === "started") return;
+    if (message.type === "ready") return;
     const done = this.waiting.get(message.id);
     this.waiting.delete(message.id);
     done?.(message);

@@ -29,7 +29,6 @@ export interface ChildStats {
 /** Child -> parent. */
 export type ChildMessage =
   | { readonly type: "ready" }
-  | { readonly type: "started"; readonly id: number }
   | { readonly type: "value"; readonly id: number; readonly value: unknown; readonly stats: ChildStats | undefined }
   | {
       readonly type: "file";
