@@ -21,6 +21,8 @@ export interface SweepOptions<R> {
   readonly equals?: (a: R, b: R) => boolean;
   /** Sweep at most this many allocations. @defaultValue 10000 */
   readonly maxAllocations?: number;
+  /** Called after each run with how many runs are done out of how many. */
+  readonly onProgress?: (done: number, total: number) => void;
 }
 
 /** What went wrong in a run, if anything. */
@@ -101,7 +103,8 @@ export async function sweepAllocations<R>(scenario: Scenario<R>, options: SweepO
   const expected = first.value;
   const allocations = Math.min(reference.count, options.maxAllocations ?? 10_000);
   const runs: SweepRun[] = [];
-  for (const mode of options.modes ?? (["transient", "persistent"] as const)) {
+  const modes = options.modes ?? (["transient", "persistent"] as const);
+  for (const mode of modes) {
     for (let k = 1; k <= allocations; k++) {
       const heap = makeHeap();
       const before = heap.stats().liveBlocks;
@@ -138,6 +141,7 @@ export async function sweepAllocations<R>(scenario: Scenario<R>, options: SweepO
         detail = `${leaked} block(s) still allocated after the run`;
       }
       runs.push({ k, mode, outcome, detail, site: sites[k - 1] ?? "(unknown)" });
+      options.onProgress?.(runs.length, allocations * modes.length);
     }
   }
   const bySite = new Map<string, { runs: number; problems: Set<SweepProblem> }>();

@@ -1,6 +1,7 @@
 import { quickBenches } from "../bench/benches.js";
 import type { Command } from "../command.js";
 import { paint } from "../io.js";
+import { progressLine } from "../progress.js";
 import { formatNs, renderTable } from "../table.js";
 
 /** `memkit bench [module...]`: quick in-process benchmarks shipped with the package. */
@@ -24,11 +25,12 @@ export const benchCommand: Command = {
       return 2;
     }
     const chosen = positionals.length === 0 ? quickBenches : quickBenches.filter((b) => positionals.includes(b.module));
-    const report = chosen.map((bench) => ({
-      module: bench.module,
-      title: bench.title,
-      results: bench.run(io, rounds),
-    }));
+    const progress = progressLine(io);
+    const report = chosen.map((bench) => {
+      progress.update(`benchmarking ${bench.module}...`);
+      return { module: bench.module, title: bench.title, results: bench.run(io, rounds) };
+    });
+    progress.done();
     if (values.json === true) {
       io.out(JSON.stringify({ rounds, node: process.version, benches: report }, null, 2));
       return 0;

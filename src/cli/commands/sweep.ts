@@ -3,6 +3,7 @@ import { pathToFileURL } from "node:url";
 import { formatSweepReport, type Scenario, type SweepOptions, sweepAllocations } from "../../fallible/index.js";
 import type { Command } from "../command.js";
 import { paint } from "../io.js";
+import { progressLine } from "../progress.js";
 
 type Exported = Scenario<unknown> | { scenario: Scenario<unknown>; options?: SweepOptions<unknown> };
 
@@ -41,11 +42,14 @@ export const sweepCommand: Command = {
       io.err(`memkit sweep: ${file} has no export ${JSON.stringify(name)} that is a scenario function or { scenario }`);
       return 2;
     }
+    const progress = progressLine(io);
     const options = {
       ...(typeof exported === "object" ? exported.options : {}),
       ...(max === undefined ? {} : { maxAllocations: max }),
+      onProgress: (done: number, total: number) => progress.update(`sweeping: run ${done} of ${total}`),
     };
     const report = await sweepAllocations(scenario, options);
+    progress.done();
     if (values.json === true) io.out(JSON.stringify(report, null, 2));
     else {
       const text = formatSweepReport(report);
