@@ -67,7 +67,7 @@ function slope(samples: readonly number[]): number {
  * @returns The slope, the samples and a verdict.
  * @example
  * ```ts
- * const probe = await probeLeak(() => { (globalThis as any).cache ??= []; (globalThis as any).cache.push(new Array(1000)); });
+ * const probe = await probeLeak(() => { const g = globalThis as { cache?: number[][] }; (g.cache ??= []).push(new Array(1000)); });
  * console.log(probe.leaks, probe.bytesPerIteration);
  * ```
  */
