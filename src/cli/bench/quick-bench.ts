@@ -12,7 +12,7 @@ export interface QuickResult {
 export interface QuickBench {
   readonly module: string;
   readonly title: string;
-  run(io: Io, rounds: number): QuickResult[];
+  run(io: Io, rounds: number): QuickResult[] | Promise<QuickResult[]>;
 }
 
 /**
@@ -25,6 +25,26 @@ export function medianNsPerOp(fn: () => void, ops: number, rounds: number): numb
   for (let i = 0; i < rounds; i++) {
     const start = process.hrtime.bigint();
     fn();
+    samples.push(Number(process.hrtime.bigint() - start) / ops);
+  }
+  samples.sort((a, b) => a - b);
+  return samples[samples.length >> 1] ?? Number.NaN;
+}
+
+/** Like `medianNsPerOp` for async work: `fn` performs `ops` operations per call. */
+export async function medianNsPerOpAsync(
+  fn: () => Promise<unknown>,
+  ops: number,
+  rounds: number,
+  before?: () => Promise<unknown>,
+): Promise<number> {
+  await before?.();
+  await fn();
+  const samples: number[] = [];
+  for (let i = 0; i < rounds; i++) {
+    await before?.();
+    const start = process.hrtime.bigint();
+    await fn();
     samples.push(Number(process.hrtime.bigint() - start) / ops);
   }
   samples.sort((a, b) => a - b);

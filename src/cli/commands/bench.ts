@@ -26,10 +26,11 @@ export const benchCommand: Command = {
     }
     const chosen = positionals.length === 0 ? quickBenches : quickBenches.filter((b) => positionals.includes(b.module));
     const progress = progressLine(io);
-    const report = chosen.map((bench) => {
+    const report = [];
+    for (const bench of chosen) {
       progress.update(`benchmarking ${bench.module}...`);
-      return { module: bench.module, title: bench.title, results: bench.run(io, rounds) };
-    });
+      report.push({ module: bench.module, title: bench.title, results: await bench.run(io, rounds) });
+    }
     progress.done();
     if (values.json === true) {
       io.out(JSON.stringify({ rounds, node: process.version, benches: report }, null, 2));
