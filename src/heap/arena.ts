@@ -2,7 +2,17 @@ import { InvalidArgumentError } from "../internal/errors.js";
 import { markFreed, markLive, tagState, verifyCounters } from "./block-tags.js";
 import { HeapCorruptionError } from "./errors.js";
 import { Heap } from "./heap.js";
-import { ALIGN, alignUp, BLOCK_HEADER, freeTag, H_END, H_STATE0, H_STRATEGY_WORDS, STRATEGY_ARENA } from "./layout.js";
+import {
+  ALIGN,
+  alignUp,
+  BLOCK_HEADER,
+  freeTag,
+  H_END,
+  H_STATE0,
+  H_STRATEGY_WORDS,
+  liveTag,
+  STRATEGY_ARENA,
+} from "./layout.js";
 
 /**
  * Arena (bump allocator): allocation moves a pointer forward; memory comes back all at once with
@@ -70,6 +80,55 @@ export class ArenaHeap extends Heap {
         markFreed(m, this.u8, this.h, secret, b + BLOCK_HEADER, this.zeroFree);
     }
     m[this.h + H_STATE0] = mark;
+  }
+
+  /**
+   * Bump allocation without the general path's checks when the heap is plain (no debug guard,
+   * no cache, not shared, not WebAssembly) and the block fits: the point of an arena is speed.
+   *
+   * @param bytes Size in bytes.
+   * @param align Alignment (power of two).
+   * @returns The pointer, or 0 when memory is exhausted.
+   * @throws {InvalidSizeError} ERR_MEMKIT_INVALID_SIZE for a bad size.
+   */
+  override tryMalloc(bytes: number, align: number = ALIGN): number {
+    if (!this.plain || align !== ALIGN || bytes >>> 0 !== bytes) return super.tryMalloc(bytes, align);
+    const m = this.m;
+    const h = this.h;
+    const top = m[h + H_STATE0] as number;
+    const size = bytes === 0 ? ALIGN : (bytes + 7) & -8;
+    const end = top + BLOCK_HEADER + size;
+    // Past the end (growth needed) or views stale: the general path handles it.
+    if (end > (m[h + H_END] as number) || end > this.u8.length) return super.tryMalloc(bytes, align);
+    m[h + H_STATE0] = end;
+    return markLive(m, this.u8, h, this.secret, top, size, this.zeroAlloc);
+  }
+
+  /**
+   * Frees without the general path's checks when the heap is plain and `ptr` is plainly a live
+   * block; anything doubtful goes the general way, which reports the right error.
+   *
+   * @param ptr A pointer from this arena.
+   * @throws {DoubleFreeError} ERR_MEMKIT_DOUBLE_FREE / {InvalidPointerError} ERR_MEMKIT_INVALID_POINTER.
+   */
+  override free(ptr: number): void {
+    const m = this.m;
+    const h = this.h;
+    const top = m[h + H_STATE0] as number;
+    if (
+      !this.plain ||
+      ptr >>> 0 !== ptr ||
+      (ptr & 7) !== 0 ||
+      ptr < this.start + BLOCK_HEADER ||
+      ptr >= top ||
+      top > this.u8.length ||
+      m[(ptr - 4) >> 2] !== liveTag(ptr, this.secret)
+    ) {
+      super.free(ptr);
+      return;
+    }
+    const size = markFreed(m, this.u8, h, this.secret, ptr, this.zeroFree);
+    if (ptr + size === top) m[h + H_STATE0] = ptr - BLOCK_HEADER;
   }
 
   protected override format(start: number): void {

@@ -224,6 +224,8 @@ export abstract class Heap {
   private readonly shared: boolean;
   private readonly wasm: boolean;
   private readonly guard: Guard | undefined;
+  /** @internal No guard, no cache, not shared, not WebAssembly: a strategy may take a shortcut. */
+  protected readonly plain: boolean;
   /**
    * With `cache` (default for shared heaps): per size class (8-byte steps up to CACHE_MAX_SIZE), small blocks this
    * thread freed, reused by its next mallocs without taking the lock (tcache, as in glibc), so
@@ -262,6 +264,7 @@ export abstract class Heap {
             reallocate: (ptr, bytes) => this.locked(() => this.reallocate(ptr, bytes)),
           })
         : undefined;
+    this.plain = this.guard === undefined && this.cache === undefined && !this.shared && !this.wasm;
   }
 
   // --- strategy primitives (implemented by each strategy; called with the lock held) --------

@@ -35,6 +35,28 @@ export class PoolHeap extends Heap {
     return alignUp(this.m[this.h + H_PARAM] as number, ALIGN);
   }
 
+  /**
+   * Pops a free slot without the general path's checks when the heap is plain (no debug guard,
+   * no cache, not shared, not WebAssembly) and a freed slot is waiting.
+   *
+   * @param bytes Size in bytes (at most the slot size).
+   * @param align Alignment (power of two).
+   * @returns The pointer, or 0 when memory is exhausted.
+   * @throws {InvalidSizeError} ERR_MEMKIT_INVALID_SIZE for a bad size.
+   * @throws {UnsupportedError} ERR_MEMKIT_UNSUPPORTED for a request larger than a slot.
+   */
+  override tryMalloc(bytes: number, align: number = ALIGN): number {
+    const m = this.m;
+    const h = this.h;
+    const b = m[h + H_STATE0] as number;
+    const slot = this.slotSize;
+    if (!this.plain || align !== ALIGN || bytes >>> 0 !== bytes || bytes > slot || b === 0 || b >= this.u8.length) {
+      return super.tryMalloc(bytes, align);
+    }
+    m[h + H_STATE0] = m[(b + BLOCK_HEADER) >> 2] as number;
+    return markLive(m, this.u8, h, this.secret, b, slot, this.zeroAlloc);
+  }
+
   protected override format(start: number): void {
     this.m[this.h + H_STATE0] = 0;
     this.m[this.h + H_STATE1] = start;
