@@ -61,7 +61,8 @@ describe("memkit CLI", () => {
   it("demo (built) runs every section's live tour", () => {
     const result = spawnSync(process.execPath, [bin, "demo"], { encoding: "utf8" });
     expect(result.status).toBe(0);
-    for (const section of ["heap", "fallible", "isolate", "once", "ffi"]) expect(result.stdout).toContain(`== ${section}:`);
+    for (const section of ["heap", "fallible", "isolate", "once", "ffi"])
+      expect(result.stdout).toContain(`== ${section}:`);
     expect(result.stdout).toContain("tour complete");
   });
 
