@@ -5,9 +5,10 @@
  */
 import { FaultInjector, HeapAllocator, HeapIntMap, HeapVec } from "../src/fallible/index.js";
 import { Heap } from "../src/heap/index.js";
-import { type ReplayTarget, replay } from "../test/helpers/trace.js";
+import type { ReplayTarget } from "../test/helpers/trace.js";
 import { measureRuns } from "./fallible/measure.js";
 import { type Contender, runBenchmark } from "./harness.js";
+import { replayRunner } from "./heap/contenders.js";
 import { w2 } from "./heap/workloads.js";
 
 // --- injection wrapper off, on W2 ----------------------------------------------------------
@@ -29,9 +30,7 @@ function w2Runner(
       heap.u8[p] = 1;
     },
   };
-  const table = new Float64Array(trace.ids);
-  const run = new Function(`return (${replay.toString()})`)() as typeof replay;
-  return () => run(trace, target, table);
+  return replayRunner(trace, target);
 }
 const w2Group: Contender[] = [
   { name: "bare heap (HeapAllocator)", fn: w2Runner((h) => new HeapAllocator(h)), ops: trace.events },

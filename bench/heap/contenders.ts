@@ -13,6 +13,13 @@ function freshReplay(): typeof replay {
 /** Times one full replay (survivors freed by the trace itself). */
 export type Runner = () => void;
 
+/** A runner replaying `trace` against `target` with its own copy of the driver and id table. */
+export function replayRunner(trace: Trace, target: ReplayTarget): Runner {
+  const table = new Float64Array(trace.ids);
+  const run = freshReplay();
+  return () => run(trace, target, table);
+}
+
 export function heapRunner(trace: Trace, options: HeapOptions, fixed = false): { run: Runner; heap: Heap } {
   const heap = fixed
     ? Heap.fixed(64 << 20, options)
@@ -25,9 +32,7 @@ export function heapRunner(trace: Trace, options: HeapOptions, fixed = false): {
       heap.u8[p] = 1;
     },
   };
-  const table = new Float64Array(trace.ids);
-  const run = freshReplay();
-  return { run: () => run(trace, target, table), heap };
+  return { run: replayRunner(trace, target), heap };
 }
 
 /** Handles for object-based contenders: a free-list of slots standing in for pointers. */
@@ -65,9 +70,7 @@ export function cellRunner(trace: Trace): Runner {
       (cells.items[s] as { view: Uint8Array }).view[0] = 1;
     },
   };
-  const table = new Float64Array(trace.ids);
-  const run = freshReplay();
-  return () => run(trace, target, table);
+  return replayRunner(trace, target);
 }
 
 export function typedArrayRunner(trace: Trace): Runner {
@@ -87,9 +90,7 @@ export function typedArrayRunner(trace: Trace): Runner {
       (arrays.items[s] as Uint8Array)[0] = 1;
     },
   };
-  const table = new Float64Array(trace.ids);
-  const run = freshReplay();
-  return () => run(trace, target, table);
+  return replayRunner(trace, target);
 }
 
 export function thingRunner(trace: Trace): { run: Runner } {
@@ -105,7 +106,5 @@ export function thingRunner(trace: Trace): { run: Runner } {
       u8[p] = 1;
     },
   };
-  const table = new Float64Array(trace.ids);
-  const run = freshReplay();
-  return { run: () => run(trace, target, table) };
+  return { run: replayRunner(trace, target) };
 }
