@@ -414,6 +414,7 @@ export abstract class Heap {
       const ptr = this.takeCached(bytes);
       if (ptr !== 0) return ptr;
     }
+    // The lock is taken inline rather than through locked(): no closure per call on the hot path.
     if (!this.shared) {
       this.fresh();
       return this.allocate(bytes, align);
