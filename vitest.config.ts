@@ -5,7 +5,7 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
-    exclude: ["test/**/*.soak.test.ts", "**/node_modules/**"],
+    exclude: ["test/**/*.soak.test.ts", "test/everywhere/**", "**/node_modules/**"],
     reporters: ["default", "./test/helpers/summary-reporter.ts"],
     // Worker/process tests spawn real children; two cores, so keep parallelism modest.
     pool: "forks",
