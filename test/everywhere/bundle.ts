@@ -1,4 +1,5 @@
 import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 
@@ -23,17 +24,26 @@ export interface BundleResult {
  * Bundles one example the way an application bundler would ship it: every import inlined, minified,
  * tree-shaken, ESM, for `platform`. `external` names packages left as imports (a documented opt-out).
  */
-export async function bundleExample(
+export function bundleExample(
   name: ExampleName,
   platform: Platform,
   outdir: string,
   external: readonly string[] = [],
 ): Promise<BundleResult> {
-  mkdirSync(outdir, { recursive: true });
-  const outfile = `${outdir}/${platform}-${name}.mjs`;
+  return bundleEntry(`${examplesDir}${name}.mjs`, platform, `${outdir}/${platform}-${name}.mjs`, external);
+}
+
+/** Bundles any entry file like `bundleExample` does, into `outfile`. */
+export async function bundleEntry(
+  entry: string,
+  platform: Platform,
+  outfile: string,
+  external: readonly string[] = [],
+): Promise<BundleResult> {
+  mkdirSync(dirname(outfile), { recursive: true });
   try {
     await build({
-      entryPoints: [`${examplesDir}${name}.mjs`],
+      entryPoints: [entry],
       outfile,
       bundle: true,
       platform,

@@ -1,3 +1,5 @@
+import { spawnSync } from "node:child_process";
+
 /**
  * Whether a test that needs an external tool (chromium, deno, bun) may run. Locally a missing tool
  * skips the test and says so; in CI (`CI=true`), where `.ci/run` installs every tool, a missing one
@@ -8,5 +10,25 @@ export function toolOrSkip(tool: string, found: string | undefined, install: str
   const message = `${tool} not found: install it (${install}) to run these tests`;
   if (process.env.CI === "true") throw new Error(`${message}; CI must have it (.ci/run installs it)`);
   process.stdout.write(`\nSKIPPED: ${message}\n`);
+  return undefined;
+}
+
+/**
+ * Where Chromium is: `MEMKIT_CHROMIUM` when set, else the first of Debian's `chromium` and the
+ * usual names that answers `--version`; `undefined` when none does.
+ */
+export function findChromium(): string | undefined {
+  const candidates = [
+    process.env.MEMKIT_CHROMIUM,
+    "/usr/bin/chromium",
+    "chromium",
+    "chromium-browser",
+    "google-chrome",
+  ];
+  for (const candidate of candidates) {
+    if (candidate === undefined || candidate === "") continue;
+    const probe = spawnSync(candidate, ["--version"], { encoding: "utf8", timeout: 30_000 });
+    if (probe.status === 0) return candidate;
+  }
   return undefined;
 }
