@@ -1,10 +1,8 @@
 import { execFileSync, spawnSync } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { runCli } from "../../src/cli/run-cli.js";
 import { captureIo } from "../helpers/capture-io.js";
-
-const bin = fileURLToPath(new URL("../../dist/cli/main.js", import.meta.url));
+import { memkitBin as bin } from "../helpers/memkit-bin.js";
 
 describe("memkit CLI", () => {
   it("--help lists every subcommand", async () => {
@@ -31,7 +29,7 @@ describe("memkit CLI", () => {
     const io = captureIo();
     expect(await runCli(["demo", "--nope"], io)).toBe(2);
     expect(io.stderr).toHaveLength(1);
-    expect(io.stderr[0]).toContain("memkit demo --help");
+    expect(io.stderr[0]).toContain("memkit help demo");
   });
 
   it("no arguments prints help and exits 2", async () => {

@@ -1,7 +1,6 @@
-import { describe, expect, it } from "vitest";
-import { ErrorCodes, isErrorCode } from "../../src/internal/codes.js";
 import {
   AbortedError,
+  ErrorCodes,
   InvalidArgumentError,
   InvalidSizeError,
   isMemkitError,
@@ -9,7 +8,10 @@ import {
   MemkitRangeError,
   MemkitTypeError,
   TimeoutError,
-} from "../../src/internal/errors.js";
+} from "memkit";
+import { describe, expect, it } from "vitest";
+// Not public: only the registry's own check is tested from the source.
+import { isErrorCode } from "../../src/internal/codes.js";
 
 describe("error codes", () => {
   it("are all ERR_MEMKIT_* and unique", () => {

@@ -2,9 +2,8 @@ import { fork } from "node:child_process";
 import { once } from "node:events";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
+import { InvalidSizeError, isMemkitError, MemkitError, reviveError, serializeError } from "memkit";
 import { describe, expect, it } from "vitest";
-import { InvalidSizeError, isMemkitError, MemkitError } from "../../src/internal/errors.js";
-import { reviveError, serializeError } from "../../src/internal/serialize-error.js";
 
 const fixture = fileURLToPath(new URL("../fixtures/throw-error.mjs", import.meta.url));
 

@@ -9,7 +9,14 @@ export const benchCommand: Command = {
   name: "bench",
   summary: "Run quick benchmarks of the installed build (full suite: npm run bench)",
   usage: "memkit bench [module...] [--rounds N] [--json]",
-  options: { rounds: { type: "string" } },
+  options: {
+    rounds: {
+      type: "string",
+      valueName: "N",
+      description: "Rounds per benchmark, 1 to 1000; the median round is reported",
+      defaultValue: "5",
+    },
+  },
   reports: true,
   allowPositionals: true,
   async run({ values, positionals }, io) {

@@ -9,6 +9,7 @@ export const demoCommand: Command = {
   usage: "memkit demo [section...]",
   options: {},
   reports: false,
+  exitCodes: [{ code: 1, meaning: "a section failed: its capability did not work (the error is printed)" }],
   allowPositionals: true,
   async run({ positionals }, io) {
     const unknown = positionals.filter((name) => !demoSections.some((s) => s.name === name));
@@ -19,7 +20,7 @@ export const demoCommand: Command = {
     }
     const chosen = positionals.length === 0 ? demoSections : demoSections.filter((s) => positionals.includes(s.name));
     io.out(paint(io, "bold", "memkit tour"));
-    io.out(`sections: ${demoSections.map((s) => s.name).join(", ") || "(none yet)"}`);
+    io.out(`sections: ${chosen.map((s) => s.name).join(", ") || "(none yet)"}`);
     if (plannedSections.length > 0 && positionals.length === 0) {
       io.out(`still to come: ${plannedSections.join(", ")}`);
     }
