@@ -1,9 +1,9 @@
 import { execFile } from "node:child_process";
 import { copyFileSync, readFileSync, rmSync } from "node:fs";
-import { pathToFileURL } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
-import { bundleExample, bundleRoot, type ExampleName, examplesDir, wasmFixture } from "./bundle.js";
+import { bundleEntry, bundleExample, bundleRoot, type ExampleName, examplesDir, wasmFixture } from "./bundle.js";
 
 // Deliverable 1 of issue #14: every public entry point bundled by esbuild (minified, tree-shaken),
 // then its README example run from the bundle. Node bundles run here; browser bundles are checked
@@ -70,6 +70,26 @@ describe("bundled with esbuild for Node (minified, tree-shaken), each README exa
     expect(errors).toEqual([]);
     copyFileSync(`${examplesDir}isolate-task.mjs`, `${outdir}/external/isolate-task.mjs`);
     expect(await runNodeBundle(file as string)).toMatchObject(expected.isolate as object);
+  });
+});
+
+describe("minified bundles keep what errors are called", () => {
+  // Known defect with no branch yet: MemkitError takes `name` from `new.target.name` and
+  // registerErrorClass keys revival by `ctor.name`; minifiers rename classes (`name` becomes "o"),
+  // and a page and its workers, bundled separately, disagree on the names. Workaround: keepNames.
+  it.fails("an error's name is its class name after minification (known defect: names come from class names)", async () => {
+    const file = `${outdir}/error-names.mjs`;
+    const { errors } = await bundleEntry(
+      fileURLToPath(new URL("./probes/error-names.mjs", import.meta.url)),
+      "node",
+      file,
+    );
+    expect(errors).toEqual([]);
+    expect(await runNodeBundle(file)).toEqual({
+      name: "InvalidSizeError",
+      revivedName: "InvalidSizeError",
+      code: "ERR_MEMKIT_INVALID_SIZE",
+    });
   });
 });
 
