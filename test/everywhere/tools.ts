@@ -14,21 +14,14 @@ export function toolOrSkip(tool: string, found: string | undefined, install: str
 }
 
 /**
- * Where Chromium is: `MEMKIT_CHROMIUM` when set, else the first of Debian's `chromium` and the
- * usual names that answers `--version`; `undefined` when none does.
+ * Where Chromium is: `MEMKIT_CHROMIUM` when set (and only it), else the first of Debian's
+ * `chromium` and the usual names that answers `--version`; `undefined` when none does.
  */
 export function findChromium(): string | undefined {
-  const candidates = [
-    process.env.MEMKIT_CHROMIUM,
-    "/usr/bin/chromium",
-    "chromium",
-    "chromium-browser",
-    "google-chrome",
-  ];
-  for (const candidate of candidates) {
-    if (candidate === undefined || candidate === "") continue;
+  const chosen = process.env.MEMKIT_CHROMIUM;
+  const candidates = chosen ? [chosen] : ["/usr/bin/chromium", "chromium", "chromium-browser", "google-chrome"];
+  return candidates.find((candidate) => {
     const probe = spawnSync(candidate, ["--version"], { encoding: "utf8", timeout: 30_000 });
-    if (probe.status === 0) return candidate;
-  }
-  return undefined;
+    return probe.status === 0;
+  });
 }
