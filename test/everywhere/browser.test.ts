@@ -80,6 +80,7 @@ describe.skipIf(executablePath === undefined)("memkit in headless Chromium", () 
       args: [
         "--no-sandbox",
         "--disable-gpu",
+        "--disable-dev-shm-usage", // containers often have a tiny /dev/shm
         "--disable-quic",
         "--no-first-run",
         "--disable-background-networking",

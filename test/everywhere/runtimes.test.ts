@@ -34,7 +34,8 @@ for (const runtime of ["deno", "bun"] as const) {
         const { stdout } = await run(binary as string, [...argsFor[runtime], name], {
           cwd: root,
           timeout: 90_000,
-          env: { ...process.env, NO_COLOR: "1" },
+          // No update check or permission prompt: CI has no terminal and reaches only the npm registry.
+          env: { ...process.env, NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1", DENO_NO_PROMPT: "1" },
         });
         const line = stdout.trim().split("\n").pop() ?? "";
         expect(JSON.parse(line)).toMatchObject({ example: name, ok: true });
