@@ -68,16 +68,32 @@ export class Lazy<T> {
   }
 
   /**
-   * Same as `value`, as a method.
+   * The value, computing it on first call: Rust's `Lazy::force`, the same as reading `value`.
    * @returns The value.
+   * @throws {PoisonedError} ERR_MEMKIT_POISONED on later calls after a failure under "poison".
+   * @throws {ReentrantInitError} ERR_MEMKIT_REENTRANT_INIT when the initializer forces this value.
    * @example
    * ```ts
-   * lazy.get();
+   * const table = lazyTable.force();
    * ```
    */
-  get(): T {
+  force(): T {
     const value = this._value;
     return value !== UNSET ? value : this.#force();
+  }
+
+  /**
+   * The value if it was already computed, else undefined; never runs the initializer (Rust's
+   * `Lazy::get`). Use `force()` or `value` to compute it, `peek()` when undefined is a valid value.
+   * @returns The value or undefined.
+   * @example
+   * ```ts
+   * if (lazyTable.get() === undefined) console.log("table not built yet");
+   * ```
+   */
+  get(): T | undefined {
+    const value = this._value;
+    return value !== UNSET ? value : undefined;
   }
 
   #force(): T {
