@@ -13,7 +13,11 @@ export function deepEqual(a: unknown, b: unknown, seen: Map<object, object> = ne
   if (a instanceof RegExp) return String(a) === String(b);
   if (ArrayBuffer.isView(a)) {
     const x = new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
-    const y = new Uint8Array((b as ArrayBufferView).buffer, (b as ArrayBufferView).byteOffset, (b as ArrayBufferView).byteLength);
+    const y = new Uint8Array(
+      (b as ArrayBufferView).buffer,
+      (b as ArrayBufferView).byteOffset,
+      (b as ArrayBufferView).byteLength,
+    );
     return x.length === y.length && x.every((v, i) => v === y[i]);
   }
   if (a instanceof Map) {

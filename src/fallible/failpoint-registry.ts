@@ -49,7 +49,9 @@ export function reseed(next: unknown): void {
 /** @internal Builds (and validates) a point; nothing is applied. */
 export function makePoint(name: unknown, spec: unknown): Point {
   if (typeof name !== "string" || name === "" || /[;=]/.test(name))
-    throw new InvalidArgumentError(`A failpoint name must be a non-empty string without ";" or "=", got ${String(name)}`);
+    throw new InvalidArgumentError(
+      `A failpoint name must be a non-empty string without ";" or "=", got ${String(name)}`,
+    );
   let release = () => {};
   const replaced = new Promise<void>((resolve) => {
     release = resolve;
@@ -85,7 +87,9 @@ export function ensureEnv(): void {
     const seedText = env("MEMKIT_FAILPOINTS_SEED");
     if (seedText !== undefined && seedText.trim() !== "") {
       if (!/^\d+$/.test(seedText.trim()))
-        throw new InvalidArgumentError(`MEMKIT_FAILPOINTS_SEED must be a whole number in 0..2^32-1, got ${JSON.stringify(seedText)}`);
+        throw new InvalidArgumentError(
+          `MEMKIT_FAILPOINTS_SEED must be a whole number in 0..2^32-1, got ${JSON.stringify(seedText)}`,
+        );
       seed = checkSeed(Number(seedText.trim()), "MEMKIT_FAILPOINTS_SEED");
     }
     const spec = env("MEMKIT_FAILPOINTS");
@@ -96,7 +100,8 @@ export function ensureEnv(): void {
       .map((e) => e.trim())
       .filter(Boolean)) {
       const eq = entry.indexOf("=");
-      if (eq <= 0) throw new InvalidFailpointError(entry, `MEMKIT_FAILPOINTS entries are name=actions, separated by ";"`);
+      if (eq <= 0)
+        throw new InvalidFailpointError(entry, `MEMKIT_FAILPOINTS entries are name=actions, separated by ";"`);
       const name = entry.slice(0, eq).trim();
       parsed.push([name, makePoint(name, entry.slice(eq + 1).trim())]);
     }

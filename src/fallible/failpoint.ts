@@ -1,6 +1,6 @@
 import { FailpointError, FailpointUnsupportedError } from "./errors.js";
-import type { FailpointAction } from "./failpoint-spec.js";
 import { currentSeed, ensureEnv, install, makePoint, type Point, points, reseed } from "./failpoint-registry.js";
+import type { FailpointAction } from "./failpoint-spec.js";
 
 /** What a failpoint that fired `return(value)` hands back. */
 export interface FailpointHit {

@@ -73,7 +73,9 @@ export function checkFaultOptions(options: unknown): FaultOptions {
   const o = options as Record<string, unknown>;
   for (const key of Object.keys(o)) {
     if (!(KNOWN as readonly string[]).includes(key))
-      throw new InvalidArgumentError(`Unknown FaultInjector option ${JSON.stringify(key)} (known: ${KNOWN.join(", ")})`);
+      throw new InvalidArgumentError(
+        `Unknown FaultInjector option ${JSON.stringify(key)} (known: ${KNOWN.join(", ")})`,
+      );
   }
   const p = o.probability;
   if (p !== undefined && !(typeof p === "number" && p >= 0 && p <= 1)) {
@@ -94,7 +96,9 @@ export function checkFaultOptions(options: unknown): FaultOptions {
   if (o.include !== undefined) checkPatterns(o.include, "include");
   if (o.exclude !== undefined) checkPatterns(o.exclude, "exclude");
   if (o.recordAllSites !== undefined && typeof o.recordAllSites !== "boolean")
-    throw new InvalidArgumentError(`FaultOptions.recordAllSites must be true or false, got ${String(o.recordAllSites)}`);
+    throw new InvalidArgumentError(
+      `FaultOptions.recordAllSites must be true or false, got ${String(o.recordAllSites)}`,
+    );
   if (o.verbose !== undefined && o.verbose !== 0 && o.verbose !== 1 && o.verbose !== 2)
     throw new InvalidArgumentError(`FaultOptions.verbose must be 0, 1 or 2, got ${String(o.verbose)}`);
   return o as FaultOptions;

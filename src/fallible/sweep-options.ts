@@ -11,7 +11,9 @@ export function checkSweepOptions(options: unknown): void {
   const o = options as Record<string, unknown>;
   for (const key of Object.keys(o))
     if (!KNOWN.includes(key))
-      throw new InvalidArgumentError(`Unknown sweepAllocations option ${JSON.stringify(key)} (known: ${KNOWN.join(", ")})`);
+      throw new InvalidArgumentError(
+        `Unknown sweepAllocations option ${JSON.stringify(key)} (known: ${KNOWN.join(", ")})`,
+      );
   for (const key of FUNCTIONS)
     if (o[key] !== undefined && typeof o[key] !== "function")
       throw new InvalidArgumentError(`SweepOptions.${key} must be a function, got ${typeof o[key]}`);

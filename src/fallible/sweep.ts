@@ -88,17 +88,15 @@ export interface SweepReport {
 }
 
 function siteOf(stack: string): string {
-  const frame = stack
-    .split("\n")
-    .find((line) => line.trim() !== "" && !isOwnFrame(line));
+  const frame = stack.split("\n").find((line) => line.trim() !== "" && !isOwnFrame(line));
   return (frame ?? stack.split("\n")[0] ?? "(unknown)").replace(/^at /, "").trim();
 }
 
 // node:util's deep equality where the runtime has it (reached without a `node:` import, so this
 // module still loads in a browser), else a built-in one with the same rules for plain data.
-const nodeUtil = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process?.getBuiltinModule?.(
-  "node:util",
-) as { isDeepStrictEqual(a: unknown, b: unknown): boolean } | undefined;
+const nodeUtil = (
+  globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }
+).process?.getBuiltinModule?.("node:util") as { isDeepStrictEqual(a: unknown, b: unknown): boolean } | undefined;
 const defaultEquals: (a: unknown, b: unknown) => boolean = nodeUtil?.isDeepStrictEqual ?? deepEqual;
 
 const defaultHeap = () => Heap.create({ initialBytes: 64 * 1024, maxBytes: 64 * 1024 * 1024 });
@@ -135,7 +133,8 @@ async function runOnce<R>(
  */
 export async function sweepAllocations<R>(scenario: Scenario<R>, options: SweepOptions<R> = {}): Promise<SweepReport> {
   checkSweepOptions(options);
-  if (typeof scenario !== "function") throw new InvalidArgumentError(`scenario must be a function, got ${typeof scenario}`);
+  if (typeof scenario !== "function")
+    throw new InvalidArgumentError(`scenario must be a function, got ${typeof scenario}`);
   const seed = options.seed ?? freshSeed();
   const makeHeap = options.heap ?? defaultHeap;
   setFailpointSeed(seed);
@@ -183,8 +182,7 @@ function classify<R>(
     // By code, not class: the scenario may use another copy of memkit (e.g. the built package).
     if (!(isMemkitError(result.error) && result.error.code === "ERR_MEMKIT_ALLOC_FAILED"))
       return { outcome: "unexpected-error", detail: describe(result.error) };
-    if (onlyBenign)
-      return { outcome: "benign-escaped", detail: "a failure inside a benign region made the run fail" };
+    if (onlyBenign) return { outcome: "benign-escaped", detail: "a failure inside a benign region made the run fail" };
     return { outcome: "alloc-error", detail: "" };
   }
   if (!equals(result.value, expected))
@@ -193,7 +191,8 @@ function classify<R>(
   if (injector.failures > 0 && options.strict !== false)
     return {
       outcome: "swallowed",
-      detail: "returned success although an allocation failed outside any benign region (mark degrading code with benign())",
+      detail:
+        "returned success although an allocation failed outside any benign region (mark degrading code with benign())",
     };
   return { outcome: "same-result", detail: "" };
 }
@@ -241,7 +240,12 @@ function summarize(runs: readonly SweepRun[]): SweepSite[] {
     if (!handled(run.outcome)) entry.problems.add(run.outcome as SweepProblem);
     bySite.set(run.site, entry);
   }
-  return [...bySite].map(([site, e]) => ({ site, runs: e.runs, problems: [...e.problems], handled: e.problems.size === 0 }));
+  return [...bySite].map(([site, e]) => ({
+    site,
+    runs: e.runs,
+    problems: [...e.problems],
+    handled: e.problems.size === 0,
+  }));
 }
 
 /**
