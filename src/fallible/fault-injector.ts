@@ -53,6 +53,8 @@ export class FaultInjector implements Allocator {
   readonly #random: () => number;
   #space: number;
   #failing = false;
+  // No trigger and no recording: every allocation passes straight through (the "off" fast path).
+  readonly #idle: boolean;
 
   /**
    * @param inner The allocator to wrap.
@@ -67,6 +69,9 @@ export class FaultInjector implements Allocator {
     this.seed = options.seed ?? freshSeed();
     this.#random = seededU32(this.seed);
     this.#space = options.space ?? 0;
+    const o = this.#options;
+    this.#idle =
+      o.nth === undefined && o.interval === undefined && o.probability === undefined && o.recordAllSites !== true;
   }
 
   /**
@@ -112,6 +117,10 @@ export class FaultInjector implements Allocator {
 
   #decide(bytes: number): boolean {
     this.count++;
+    return this.#idle ? false : this.#decideActive(bytes);
+  }
+
+  #decideActive(bytes: number): boolean {
     let captured: string | undefined;
     const stack = () => {
       captured ??= userStack();
