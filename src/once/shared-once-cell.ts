@@ -84,6 +84,14 @@ const realm = globalThis as Record<symbol, unknown>;
 if (!(realm[OWNERS] instanceof WeakMap)) realm[OWNERS] = new WeakMap<SharedArrayBuffer, Owner>();
 const owners = realm[OWNERS] as WeakMap<SharedArrayBuffer, Owner>;
 
+function requireSharedMemory(): void {
+  if (typeof SharedArrayBuffer === "undefined") {
+    throw new OnceUnsupportedError(
+      "SharedOnceCell needs SharedArrayBuffer, which this context lacks: in a browser, serve the page cross-origin isolated (headers Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp)",
+    );
+  }
+}
+
 function blockingWait(words: Int32Array, observed: number, timeoutMs: number): void {
   try {
     Atomics.wait(words, STATE, observed, timeoutMs);
@@ -169,9 +177,11 @@ export class SharedOnceCell<T> {
    * @param options Capacity, lease and failure policy.
    * @throws {InvalidSizeError} ERR_MEMKIT_INVALID_SIZE for a bad capacity or lease.
    * @throws {InvalidArgumentError} ERR_MEMKIT_INVALID_ARGUMENT for a bad policy or codec, or a buffer that holds no cell.
-   * @throws {OnceUnsupportedError} ERR_MEMKIT_UNSUPPORTED for `codec: "v8"` where `node:v8` is missing.
+   * @throws {OnceUnsupportedError} ERR_MEMKIT_UNSUPPORTED for `codec: "v8"` where `node:v8` is missing, or
+   * where SharedArrayBuffer is unavailable (a page that is not cross-origin isolated).
    */
   constructor(options: SharedOnceCellOptions | SharedArrayBuffer = {}) {
+    requireSharedMemory();
     if (options instanceof SharedArrayBuffer) {
       if (options.byteLength < DATA) {
         throw new InvalidArgumentError(
@@ -215,12 +225,14 @@ export class SharedOnceCell<T> {
    * @param buffer The cell's `buffer`.
    * @returns The same cell, seen from this thread.
    * @throws {InvalidArgumentError} ERR_MEMKIT_INVALID_ARGUMENT when the buffer holds no cell.
+   * @throws {OnceUnsupportedError} ERR_MEMKIT_UNSUPPORTED where SharedArrayBuffer is unavailable.
    * @example
    * ```ts
    * const cell = SharedOnceCell.attach<Config>(workerData.cell);
    * ```
    */
   static attach<T>(buffer: SharedArrayBuffer): SharedOnceCell<T> {
+    requireSharedMemory();
     if (!(buffer instanceof SharedArrayBuffer)) {
       throw new InvalidArgumentError("SharedOnceCell.attach needs the SharedArrayBuffer of a SharedOnceCell");
     }

@@ -198,6 +198,21 @@ describe("SharedOnceCell edges (issue 12)", () => {
     expect(JSON.parse(child.stdout)).toEqual({ value: "taken over", inits: 2 });
   });
 
+  it("without SharedArrayBuffer (a page that is not cross-origin isolated) creating one is a typed error", () => {
+    const dist = new URL("../../dist/once/index.js", import.meta.url).href;
+    const script = `
+      delete globalThis.SharedArrayBuffer;
+      const { SharedOnceCell, OnceCell } = await import(${JSON.stringify(dist)});
+      const codes = [new OnceCell().getOrInit(() => "loads")];
+      for (const make of [() => new SharedOnceCell(), () => SharedOnceCell.attach({})]) {
+        try { make(); codes.push("no error"); } catch (e) { codes.push(e.code); }
+      }
+      console.log(JSON.stringify(codes));
+    `;
+    const child = spawnSync(process.execPath, ["--input-type=module", "-e", script], { encoding: "utf8" });
+    expect(JSON.parse(child.stdout)).toEqual(["loads", "ERR_MEMKIT_UNSUPPORTED", "ERR_MEMKIT_UNSUPPORTED"]);
+  });
+
   it("the portable codec refuses functions with a typed error", () => {
     const cell = new SharedOnceCell<unknown>({ codec: "portable" });
     expect(() => cell.getOrInitSync(() => ({ f: () => 1 }))).toThrow(
