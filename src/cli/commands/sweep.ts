@@ -28,7 +28,10 @@ export const sweepCommand: Command = {
       return 2;
     }
     const seedText = values.seed;
-    if (seedText !== undefined && !(typeof seedText === "string" && /^\d+$/.test(seedText) && Number(seedText) < 2 ** 32)) {
+    if (
+      seedText !== undefined &&
+      !(typeof seedText === "string" && /^\d+$/.test(seedText) && Number(seedText) < 2 ** 32)
+    ) {
       io.err(`memkit sweep: --seed must be a whole number from 0 to 4294967295, got ${String(seedText)}`);
       return 2;
     }
