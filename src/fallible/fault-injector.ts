@@ -3,6 +3,7 @@ import type { Allocator } from "./allocator.js";
 import { isBenign } from "./benign.js";
 import { AllocError } from "./errors.js";
 import { checkFaultOptions, type FaultOptions, parseFaultSpec } from "./fault-options.js";
+import { checkAllocator } from "./numeric.js";
 import { userStack } from "./own-frames.js";
 
 export type { FaultOptions };
@@ -64,7 +65,7 @@ export class FaultInjector implements Allocator {
    */
   constructor(inner: Allocator, options: FaultOptions = {}) {
     this.#options = checkFaultOptions(options);
-    this.#inner = inner;
+    this.#inner = checkAllocator(inner, "FaultInjector");
     this.heap = inner.heap;
     this.seed = options.seed ?? freshSeed();
     this.#random = seededU32(this.seed);

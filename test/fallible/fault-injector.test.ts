@@ -1,4 +1,14 @@
-import { allocate, Budget, benign, FaultInjector, HeapAllocator, mallocOrThrow, parseFaultSpec } from "memkit/fallible";
+import {
+  allocate,
+  Budget,
+  benign,
+  FaultInjector,
+  HeapAllocator,
+  HeapIntMap,
+  HeapVec,
+  mallocOrThrow,
+  parseFaultSpec,
+} from "memkit/fallible";
 import { Heap } from "memkit/heap";
 import { describe, expect, it, vi } from "vitest";
 
@@ -286,5 +296,18 @@ describe("FaultInjector edges (issue 12)", () => {
     expect(injector.tryMalloc(8)).toBe(0);
     expect(injector.records.map((r) => r.benign)).toEqual([true, false]);
     expect(injector.benignFailures).toBe(1);
+  });
+});
+
+describe("strict input of the other layers", () => {
+  it.each([
+    ["Budget with an unknown option", () => new Budget(base(), { hardbytes: 10 } as never)],
+    ["Budget with a non-function onSoftLimit", () => new Budget(base(), { onSoftLimit: "warn" } as never)],
+    ["Budget over a non-allocator", () => new Budget({} as never)],
+    ["FaultInjector over a non-allocator", () => new FaultInjector(42 as never)],
+    ["HeapVec of a non-typed-array type", () => new HeapVec(base(), Array as never)],
+    ["HeapIntMap over a non-allocator", () => new HeapIntMap(null as never, Uint32Array)],
+  ])("%s is ERR_MEMKIT_INVALID_ARGUMENT", (_what, make) => {
+    expect(codeOf(make)).toBe("ERR_MEMKIT_INVALID_ARGUMENT");
   });
 });
