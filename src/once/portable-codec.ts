@@ -1,8 +1,8 @@
 /**
  * A byte encoding of structured-clone-like values that needs no Node API, for `SharedOnceCell` in
  * browsers and Web Workers (where `node:v8` is missing). It carries: undefined, null, booleans,
- * numbers (NaN, -0 and infinities included), bigints, strings, `Date`, `RegExp`, arrays (holes
- * read back as undefined), plain objects (own enumerable string keys; class instances arrive as
+ * numbers (NaN, -0 and infinities included), bigints, strings, `Date`, `RegExp`, arrays (sparse
+ * ones stay sparse), plain objects (own enumerable string keys; class instances arrive as
  * plain objects, like structured clone), `Map`, `Set`, `ArrayBuffer`, every typed array,
  * `DataView`, errors (name, message, stack, code, cause), and shared or cyclic references.
  * Functions and symbols are refused, like structured clone does.
@@ -29,6 +29,7 @@ enum Tag {
   View,
   Error,
   Ref,
+  Hole,
 }
 
 const VIEWS = [
@@ -45,6 +46,9 @@ const VIEWS = [
   BigUint64Array,
   DataView,
 ] as const;
+
+// What reading a hole yields, so the array reader can leave the index unset.
+const HOLE: unique symbol = Symbol("hole");
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -91,7 +95,10 @@ function writeObject(w: Writer, value: object): void {
   if (Array.isArray(value)) {
     w.u8(Tag.Array);
     w.u32(value.length);
-    for (let i = 0; i < value.length; i++) write(w, value[i]);
+    for (let i = 0; i < value.length; i++) {
+      if (i in value) write(w, value[i]);
+      else w.u8(Tag.Hole); // a sparse array stays sparse, as structured clone keeps it
+    }
   } else if (value instanceof Date) {
     w.u8(Tag.Date);
     w.f64(value.getTime());
@@ -219,7 +226,10 @@ function readObject(r: Reader, tag: Tag): unknown {
       return keep(new RegExp(r.str(), r.str()));
     case Tag.Array: {
       const out = keep(new Array<unknown>(r.u32()));
-      for (let i = 0; i < out.length; i++) out[i] = read(r);
+      for (let i = 0; i < out.length; i++) {
+        const item = read(r);
+        if (item !== HOLE) out[i] = item;
+      }
       return out;
     }
     case Tag.Map: {
@@ -290,6 +300,8 @@ function read(r: Reader): unknown {
       return r.str();
     case Tag.Ref:
       return r.refs[r.u32()];
+    case Tag.Hole:
+      return HOLE;
     default:
       return readObject(r, tag);
   }

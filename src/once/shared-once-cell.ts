@@ -314,6 +314,10 @@ export class SharedOnceCell<T> {
       // Empty, or the running initializer outlived its lease (its thread died): take over.
       if (phase === EMPTY || (phase === RUNNING && remaining < 0)) {
         const next = ((ticket + 1) << 3) | RUNNING;
+        // The lease is written before the state says RUNNING: a thread that sees the new state
+        // must never read the old lease (0 at first) and take over a live initializer. A
+        // contender that loses the race has only written another fresh lease, which is harmless.
+        Atomics.store(this.#w, LEASE, this.#now() + (this.#w[LEASE_MS] as number));
         if (Atomics.compareExchange(this.#w, STATE, state, next) !== state) continue;
         Atomics.store(this.#w, LEASE, this.#now() + (this.#w[LEASE_MS] as number));
         Atomics.add(this.#w, INITS, 1);

@@ -213,6 +213,32 @@ describe("SharedOnceCell edges (issue 12)", () => {
     expect(JSON.parse(child.stdout)).toEqual(["loads", "ERR_MEMKIT_UNSUPPORTED", "ERR_MEMKIT_UNSUPPORTED"]);
   });
 
+  it("a thread that may not block (a browser's main thread) gets ERR_MEMKIT_UNSUPPORTED from getOrInitSync", () => {
+    const dist = new URL("../../dist/once/index.js", import.meta.url).href;
+    const script = `
+      import { once } from "node:events";
+      import { Worker } from "node:worker_threads";
+      import { SharedOnceCell } from ${JSON.stringify(dist)};
+      const cell = new SharedOnceCell({ leaseMs: 60_000 });
+      const worker = new Worker(new URL(${JSON.stringify(new URL(fixture, "file:").href)}), {
+        execArgv: [],
+        workerData: { cell: cell.buffer, counters: new SharedArrayBuffer(8), kind: "bigint", mode: "hang-first", workers: 1 },
+      });
+      await once(worker, "message"); // the worker holds the lease: this thread would have to wait
+      // What a browser's main thread does with Atomics.wait:
+      Atomics.wait = () => { throw new TypeError("Atomics.wait cannot be called in this context"); };
+      let code = "no error";
+      try { cell.getOrInitSync(() => 1); } catch (e) { code = e.code; }
+      await worker.terminate();
+      console.log(JSON.stringify(code));
+    `;
+    const child = spawnSync(process.execPath, ["--input-type=module", "-e", script], {
+      encoding: "utf8",
+      timeout: 20_000,
+    });
+    expect(JSON.parse(child.stdout)).toBe("ERR_MEMKIT_UNSUPPORTED");
+  });
+
   it("the portable codec refuses functions with a typed error", () => {
     const cell = new SharedOnceCell<unknown>({ codec: "portable" });
     expect(() => cell.getOrInitSync(() => ({ f: () => 1 }))).toThrow(
