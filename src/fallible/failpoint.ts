@@ -1,3 +1,5 @@
+import { InvalidArgumentError } from "../internal/errors.js";
+import { checkFunction } from "../internal/validate.js";
 import { FailpointError, FailpointUnsupportedError } from "./errors.js";
 import { currentSeed, ensureEnv, install, makePoint, type Point, points, reseed } from "./failpoint-registry.js";
 import type { FailpointAction } from "./failpoint-spec.js";
@@ -125,6 +127,12 @@ function blockingSleep(ms: number): void {
   }
 }
 
+/** A miss: fine for any string; anything else is a caller's mistake that would never fire. */
+function checkName(name: unknown): undefined {
+  if (typeof name !== "string") throw new InvalidArgumentError(`A failpoint name must be a string, got ${typeof name}`);
+  return undefined;
+}
+
 /** Shared by both forms: what to do for every task that needs no waiting. */
 function perform(name: string, action: FailpointAction): FailpointHit | undefined {
   if (action.kind === "throw") throw new FailpointError(name, action.argument ?? "");
@@ -144,6 +152,7 @@ function perform(name: string, action: FailpointAction): FailpointHit | undefine
  * @returns `{ value }` when a `return(value)` action fires, so the caller can return early.
  * @throws {FailpointError} ERR_MEMKIT_FAILPOINT when a `throw(msg)`/`panic(msg)` action fires.
  * @throws {FailpointUnsupportedError} ERR_MEMKIT_UNSUPPORTED for `pause`.
+ * @throws {InvalidArgumentError} ERR_MEMKIT_INVALID_ARGUMENT when `name` is not a string.
  * @throws {InvalidFailpointError} ERR_MEMKIT_INVALID_FAILPOINT while MEMKIT_FAILPOINTS is malformed.
  * @example
  * ```ts
@@ -156,9 +165,9 @@ function perform(name: string, action: FailpointAction): FailpointHit | undefine
  */
 export function failpoint(name: string): FailpointHit | undefined {
   ensureEnv();
-  if (points.size === 0) return undefined;
+  if (points.size === 0) return checkName(name);
   const point = points.get(name);
-  if (point === undefined) return undefined;
+  if (point === undefined) return checkName(name);
   if (point.callback !== undefined) {
     point.callback();
     return undefined;
@@ -189,7 +198,7 @@ export function failpoint(name: string): FailpointHit | undefined {
 export async function failpointAsync(name: string): Promise<FailpointHit | undefined> {
   ensureEnv();
   const point = points.get(name);
-  if (point === undefined) return undefined;
+  if (point === undefined) return checkName(name);
   if (point.callback !== undefined) {
     point.callback();
     return undefined;
@@ -229,6 +238,8 @@ export interface FailpointScope {
  */
 export function failpointScope(config: Record<string, string | (() => void)>): FailpointScope {
   ensureEnv();
+  if (typeof config !== "object" || config === null || Array.isArray(config))
+    throw new InvalidArgumentError(`failpointScope needs an object of name -> spec, got ${String(config)}`);
   const next = Object.entries(config).map(([name, spec]) => [name, makePoint(name, spec)] as const);
   const saved = new Map(points);
   install(next);
@@ -256,6 +267,7 @@ export function failpointScope(config: Record<string, string | (() => void)>): F
  * ```
  */
 export function withFailpoints<T>(config: Record<string, string | (() => void)>, fn: () => T): T {
+  checkFunction(fn, "withFailpoints fn");
   const scope = failpointScope(config);
   let result: T;
   try {

@@ -3,7 +3,7 @@ import { checkFunction, checkSize } from "../internal/validate.js";
 import { sleep, type WaitOptions, waitFor } from "../internal/wait.js";
 import { PoisonedError, ReentrantInitError } from "./errors.js";
 import { currentScope, runInScope } from "./init-scope.js";
-import { checkPolicy } from "./lazy.js";
+import { checkOptionKeys, checkPolicy } from "./lazy.js";
 import { DONE, EMPTY, type FailurePolicy, type Peek, POISONED, RUNNING, type SetResult } from "./result.js";
 
 export type { WaitOptions };
@@ -68,9 +68,11 @@ export class AsyncOnceCell<T> {
 
   /**
    * @param options Failure policy, retries and backoff.
-   * @throws {InvalidArgumentError} ERR_MEMKIT_INVALID_ARGUMENT for an unknown policy.
+   * @throws {InvalidArgumentError} ERR_MEMKIT_INVALID_ARGUMENT for an unknown option or policy.
+   * @throws {InvalidSizeError} ERR_MEMKIT_INVALID_SIZE for a bad retry count or backoff.
    */
   constructor(options: AsyncOnceOptions = {}) {
+    checkOptionKeys(options, ["onError", "retries", "backoffMs", "maxBackoffMs"], "AsyncOnceCell");
     this.#policy = options.onError === undefined ? "retry" : checkPolicy(options.onError);
     this.#retries = checkSize(options.retries ?? 0, "retries", 0, 1000);
     this.#backoffMs = checkSize(options.backoffMs ?? 100, "backoffMs", 0, 2 ** 31 - 1);

@@ -14,6 +14,19 @@ export interface LazyOptions {
   readonly onError?: FailurePolicy;
 }
 
+/**
+ * @internal Checks an options argument: an object (or undefined) with only `known` keys, so a
+ * misspelt option (`onerror`) is an error instead of silently ignored.
+ */
+export function checkOptionKeys(options: unknown, known: readonly string[], what: string): void {
+  if (options === undefined) return;
+  if (typeof options !== "object" || options === null)
+    throw new InvalidArgumentError(`${what} options must be an object, got ${String(options)}`);
+  for (const key of Object.keys(options))
+    if (!known.includes(key))
+      throw new InvalidArgumentError(`Unknown ${what} option ${JSON.stringify(key)} (known: ${known.join(", ")})`);
+}
+
 /** @internal */
 export function checkPolicy(policy: unknown): FailurePolicy {
   if (policy === undefined) return "poison";
@@ -49,10 +62,11 @@ export class Lazy<T> {
   /**
    * @param init Computes the value on first access.
    * @param options Failure policy.
-   * @throws {InvalidArgumentError} ERR_MEMKIT_INVALID_ARGUMENT when `init` is not a function.
+   * @throws {InvalidArgumentError} ERR_MEMKIT_INVALID_ARGUMENT when `init` is not a function, or for an unknown option or policy.
    */
   constructor(init: () => T, options: LazyOptions = {}) {
     this.#init = checkFunction<() => T>(init, "init");
+    checkOptionKeys(options, ["onError"], "Lazy");
     this.#policy = checkPolicy(options.onError);
   }
 

@@ -9,6 +9,7 @@ import {
   ReentrantInitError,
 } from "./errors.js";
 import { currentScope, runInScope } from "./init-scope.js";
+import { checkOptionKeys } from "./lazy.js";
 import { decodePortable, encodePortable } from "./portable-codec.js";
 import type { FailurePolicy, Peek } from "./result.js";
 
@@ -194,8 +195,7 @@ export class SharedOnceCell<T> {
         throw new InvalidArgumentError("The buffer does not hold a SharedOnceCell: pass the `buffer` of one");
       }
     } else {
-      if (typeof options !== "object" || options === null)
-        throw new InvalidArgumentError(`SharedOnceCell options must be an object, got ${String(options)}`);
+      checkOptionKeys(options, ["capacity", "leaseMs", "onError", "codec"], "SharedOnceCell");
       const capacity = checkSize(options.capacity ?? 65536, "capacity (bytes, 1..2^30)", 1, 2 ** 30);
       const leaseMs = checkSize(options.leaseMs ?? 10_000, "leaseMs (1..2^30)", 1, 2 ** 30);
       const policy = options.onError ?? "retry";

@@ -162,6 +162,17 @@ describe("AsyncOnceCell: every problem is a rejection, never a synchronous throw
   });
 });
 
+describe("AsyncOnceCell options", () => {
+  it("a misspelt option or a bad retry count is a typed error", () => {
+    expect(() => new AsyncOnceCell({ retry: 2 } as never)).toThrow(
+      expect.objectContaining({ code: "ERR_MEMKIT_INVALID_ARGUMENT" }),
+    );
+    expect(() => new AsyncOnceCell({ retries: -1 })).toThrow(
+      expect.objectContaining({ code: "ERR_MEMKIT_INVALID_SIZE" }),
+    );
+  });
+});
+
 describe("AsyncOnceCell: trySet and take (Rust's set -> Err(value), take/into_inner)", () => {
   it("trySet hands back the rejected value and the one held", async () => {
     const cell = new AsyncOnceCell<{ n: number }>();

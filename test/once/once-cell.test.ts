@@ -192,6 +192,11 @@ describe("edges (issue 12)", () => {
     expect(cell.get()).toBe("a");
   });
 
+  it("a misspelt option is a typed error, not ignored", () => {
+    expect(codeOf(() => new Lazy(() => 1, { onerror: "retry" } as never))).toBe("ERR_MEMKIT_INVALID_ARGUMENT");
+    expect(codeOf(() => new Lazy(() => 1, "poison" as never))).toBe("ERR_MEMKIT_INVALID_ARGUMENT");
+  });
+
   it("OnceCell.getOrInit(42) is a typed error even once initialized", () => {
     const cell = new OnceCell<number>();
     cell.set(1);
