@@ -174,10 +174,12 @@ describe("failpoints follow the fail crate (issue 12)", () => {
     expect(listFailpoints().cb).toBe("<callback>");
   });
 
-  it("a bad name is a typed error", () => {
-    expect(() => configureFailpoint("a;b", "off")).toThrow(
-      expect.objectContaining({ code: "ERR_MEMKIT_INVALID_ARGUMENT" }),
-    );
+  it("bad names, configs and functions are typed errors", () => {
+    const invalid = expect.objectContaining({ code: "ERR_MEMKIT_INVALID_ARGUMENT" });
+    expect(() => configureFailpoint("a;b", "off")).toThrow(invalid);
+    expect(() => failpoint(42 as unknown as string)).toThrow(invalid);
+    expect(() => failpointScope("x" as never)).toThrow(invalid);
+    expect(() => withFailpoints({}, 5 as never)).toThrow(invalid);
   });
 });
 
