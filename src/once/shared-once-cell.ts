@@ -1,17 +1,22 @@
 import { InvalidArgumentError } from "../internal/errors.js";
 import { reviveError, serializeError } from "../internal/serialize-error.js";
 import { checkFunction, checkSize } from "../internal/validate.js";
-import {
-  CapacityExceededError,
-  NotSerializableError,
-  OnceUnsupportedError,
-  PoisonedError,
-  ReentrantInitError,
-} from "./errors.js";
+import { CapacityExceededError, NotSerializableError, PoisonedError, ReentrantInitError } from "./errors.js";
 import { currentScope, runInScope } from "./init-scope.js";
 import { checkOptionKeys } from "./lazy.js";
-import { decodePortable, encodePortable } from "./portable-codec.js";
 import type { FailurePolicy, Peek } from "./result.js";
+import {
+  blockingWait,
+  CODEC_PORTABLE,
+  CODEC_V8,
+  type Codec,
+  codecOf,
+  type Owner,
+  owners,
+  requireSharedMemory,
+  v8Codec,
+  waitAsync,
+} from "./shared-memory.js";
 
 /**
  * Layout of the shared memory (Int32 words, then the value's bytes):
@@ -45,80 +50,6 @@ const RUNNING = 1;
 const PUBLISHING = 2;
 const DONE = 3;
 const POISONED = 4;
-
-const CODEC_V8 = 1;
-const CODEC_PORTABLE = 2;
-
-interface Codec {
-  encode(value: unknown): Uint8Array;
-  decode(bytes: Uint8Array): unknown;
-}
-
-// node:v8 through process.getBuiltinModule: no `node:` import on this module's path, so it loads
-// in a browser, where the portable codec is used instead.
-const v8 = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process?.getBuiltinModule?.(
-  "node:v8",
-) as { serialize(value: unknown): Uint8Array; deserialize(bytes: Uint8Array): unknown } | undefined;
-
-const portable: Codec = { encode: encodePortable, decode: decodePortable };
-const v8Codec: Codec | undefined =
-  v8 === undefined ? undefined : { encode: (v) => v8.serialize(v), decode: (b) => v8.deserialize(b) };
-
-function codecOf(id: number): Codec {
-  if (id === CODEC_PORTABLE) return portable;
-  if (v8Codec === undefined) {
-    throw new OnceUnsupportedError(
-      'This SharedOnceCell stores values with v8.serialize, which this runtime lacks; create it with { codec: "portable" }',
-    );
-  }
-  return v8Codec;
-}
-
-// Which cells (by buffer) have their initializer running in this thread, shared by every copy of
-// this module in the realm: a thread that waited on its own initializer would wait forever.
-interface Owner {
-  /** Settles when this thread's async initializer does; undefined while a sync one runs. */
-  inflight: Promise<unknown> | undefined;
-}
-const OWNERS = Symbol.for("memkit.once.sharedOwners");
-const realm = globalThis as Record<symbol, unknown>;
-if (!(realm[OWNERS] instanceof WeakMap)) realm[OWNERS] = new WeakMap<SharedArrayBuffer, Owner>();
-const owners = realm[OWNERS] as WeakMap<SharedArrayBuffer, Owner>;
-
-function requireSharedMemory(): void {
-  if (typeof SharedArrayBuffer === "undefined") {
-    throw new OnceUnsupportedError(
-      "SharedOnceCell needs SharedArrayBuffer, which this context lacks: in a browser, serve the page cross-origin isolated (headers Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp)",
-    );
-  }
-}
-
-function blockingWait(words: Int32Array, observed: number, timeoutMs: number): void {
-  try {
-    Atomics.wait(words, STATE, observed, timeoutMs);
-  } catch (error) {
-    if (!(error instanceof TypeError)) throw error;
-    throw new OnceUnsupportedError(
-      "getOrInitSync cannot block on this thread (Atomics.wait is not allowed on a browser's main thread); use `await cell.getOrInit(init)` there",
-    );
-  }
-}
-
-async function waitAsync(words: Int32Array, observed: number, timeoutMs: number): Promise<void> {
-  // Atomics.waitAsync alone does not keep Node's event loop alive: without this timer, a main
-  // thread waiting out a dead worker's lease would see its process exit (code 13) mid-wait.
-  const keepAlive = setTimeout(() => {}, timeoutMs);
-  try {
-    if (typeof Atomics.waitAsync !== "function") {
-      await new Promise((resolve) => setTimeout(resolve, Math.min(timeoutMs, 5)));
-      return;
-    }
-    const waiting = Atomics.waitAsync(words, STATE, observed, timeoutMs);
-    if (waiting.async) await waiting.value;
-  } finally {
-    clearTimeout(keepAlive);
-  }
-}
 
 /** Options of a new `SharedOnceCell`. */
 export interface SharedOnceCellOptions {
