@@ -146,6 +146,16 @@ export class FaultInjector implements Allocator {
     console.error(this.#options.verbose === 2 ? `${line}\n  ${stack().split("\n").join("\n  ")}` : line);
   }
 
+  /**
+   * Eligible allocations left before the `nth` failure (SQLite's `sqlite3_memdebug_pending`):
+   * 0 when the next eligible one fails, -1 when no `nth` failure is still ahead.
+   */
+  get pending(): number {
+    const nth = this.#options.nth;
+    if (nth === undefined || this.eligible >= nth) return -1;
+    return nth - this.eligible - 1;
+  }
+
   /** A block of `bytes`, or 0 with the reason in `lastError`. @param bytes Size. @param align Alignment. @returns The pointer or 0. */
   tryMalloc(bytes: number, align?: number): number {
     if (this.#decide(bytes)) return 0;

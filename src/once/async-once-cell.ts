@@ -45,6 +45,24 @@ export function checkWait(wait: unknown): WaitOptions | undefined {
   return wait as WaitOptions;
 }
 
+interface Deferred<T> {
+  readonly promise: Promise<T>;
+  resolve(value: T): void;
+  reject(error: unknown): void;
+}
+
+function deferred<T>(): Deferred<T> {
+  let resolve: (value: T) => void = () => {};
+  let reject: (error: unknown) => void = () => {};
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  // Waiters attach their own handlers; this one only keeps a rejection nobody waits for quiet.
+  promise.catch(() => {});
+  return { promise, resolve, reject };
+}
+
 /**
  * An async once-cell: concurrent callers share one in-flight initialization; a rejection is not
  * cached unless the policy says poison; each waiter may stop waiting (signal, timeout) without
@@ -61,6 +79,7 @@ export class AsyncOnceCell<T> {
   #value: T | undefined = undefined;
   #error: unknown = undefined;
   #inflight: Promise<T> | undefined = undefined;
+  #ready: Deferred<T> | undefined = undefined;
   readonly #policy: FailurePolicy;
   readonly #retries: number;
   readonly #backoffMs: number;
@@ -117,8 +136,7 @@ export class AsyncOnceCell<T> {
    */
   trySet(value: T): SetResult<T> {
     if (this.#state !== EMPTY) return { ok: false, value, current: this.peek() };
-    this.#value = value;
-    this.#state = DONE;
+    this.#store(value);
     return { ok: true, value };
   }
 
@@ -173,13 +191,45 @@ export class AsyncOnceCell<T> {
     }
   }
 
+  #store(value: T): void {
+    this.#value = value;
+    this.#state = DONE;
+    this.#ready?.resolve(value);
+    this.#ready = undefined;
+  }
+
+  /**
+   * Waits until the cell holds a value, without initializing it (Rust's `OnceLock::wait`): for
+   * code that must not start the work but needs its result (set by `getOrInit` or `set` elsewhere).
+   * @param wait This caller's own signal and timeout.
+   * @returns The value, once stored.
+   * @throws {PoisonedError} ERR_MEMKIT_POISONED (rejection) when the cell is or becomes poisoned.
+   * @throws {ReentrantInitError} ERR_MEMKIT_REENTRANT_INIT (rejection) when called from this cell's initializer.
+   * @throws {AbortedError} ERR_MEMKIT_ABORTED / {TimeoutError} ERR_MEMKIT_TIMEOUT for this waiter only.
+   * @example
+   * ```ts
+   * const conn = await db.wait({ timeoutMs: 5000 }); // someone else connects
+   * ```
+   */
+  wait(wait?: WaitOptions): Promise<T> {
+    try {
+      const options = checkWait(wait);
+      if (this.#state === DONE) return Promise.resolve(this.#value as T);
+      if (this.#state === POISONED) return Promise.reject(new PoisonedError("AsyncOnceCell", this.#error));
+      if (currentScope()?.has(this)) return Promise.reject(new ReentrantInitError("AsyncOnceCell"));
+      this.#ready ??= deferred<T>();
+      return waitFor(this.#ready.promise, "the AsyncOnceCell value", options);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
   #start(init: () => T | Promise<T>): Promise<T> {
     this.#state = RUNNING;
     const inflight = runInScope(this, () => this.#attempts(init)).then(
       (value) => {
-        this.#value = value;
-        this.#state = DONE;
         this.#inflight = undefined;
+        this.#store(value);
         return value;
       },
       (error: unknown) => {
@@ -187,6 +237,8 @@ export class AsyncOnceCell<T> {
         if (this.#policy === "poison") {
           this.#state = POISONED;
           this.#error = error;
+          this.#ready?.reject(new PoisonedError("AsyncOnceCell", error));
+          this.#ready = undefined;
         } else this.#state = EMPTY;
         throw error;
       },

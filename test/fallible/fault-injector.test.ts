@@ -290,6 +290,18 @@ describe("FaultInjector edges (issue 12)", () => {
     }
   });
 
+  it("pending counts down to the nth failure, then -1 (sqlite3_memdebug_pending)", () => {
+    const injector = new FaultInjector(base(), { nth: 3 });
+    const seen = [injector.pending];
+    for (let i = 0; i < 4; i++) {
+      const p = injector.tryMalloc(8);
+      if (p !== 0) injector.free(p);
+      seen.push(injector.pending);
+    }
+    expect(seen).toEqual([2, 1, 0, -1, -1]);
+    expect(new FaultInjector(base(), { interval: 2 }).pending).toBe(-1);
+  });
+
   it("failures inside benign() are recorded and counted as benign", () => {
     const injector = new FaultInjector(base(), { interval: 1 });
     expect(benign(() => injector.tryMalloc(8))).toBe(0);

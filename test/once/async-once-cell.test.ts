@@ -162,6 +162,38 @@ describe("AsyncOnceCell: every problem is a rejection, never a synchronous throw
   });
 });
 
+describe("AsyncOnceCell.wait (Rust's OnceLock::wait)", () => {
+  it("waits for a value stored elsewhere without starting any initialization", async () => {
+    const cell = new AsyncOnceCell<number>();
+    let settled = false;
+    const waiting = cell.wait().then((v) => {
+      settled = true;
+      return v;
+    });
+    await tick(2);
+    expect(settled).toBe(false);
+    expect(cell.isInitialized).toBe(false);
+    await cell.getOrInit(async () => 7);
+    expect(await waiting).toBe(7);
+    const later = cell.wait();
+    expect(await later).toBe(7);
+    const other = new AsyncOnceCell<string>();
+    const viaSet = other.wait();
+    other.set("set");
+    expect(await viaSet).toBe("set");
+  });
+
+  it("rejects when the cell becomes poisoned, and per waiter on timeout", async () => {
+    const cell = new AsyncOnceCell<number>({ onError: "poison" });
+    const waiting = cell.wait();
+    await expect(cell.getOrInit(() => Promise.reject(new Error("down")))).rejects.toThrow("down");
+    await expect(waiting).rejects.toMatchObject({ code: "ERR_MEMKIT_POISONED" });
+    await expect(new AsyncOnceCell<number>().wait({ timeoutMs: 1 })).rejects.toMatchObject({
+      code: "ERR_MEMKIT_TIMEOUT",
+    });
+  });
+});
+
 describe("AsyncOnceCell options", () => {
   it("a misspelt option or a bad retry count is a typed error", () => {
     expect(() => new AsyncOnceCell({ retry: 2 } as never)).toThrow(
