@@ -76,6 +76,19 @@ export function install(entries: readonly (readonly [string, Point | undefined])
 }
 
 /**
+ * A run configured from the environment has no report of its own: when its chances come from a
+ * drawn seed, say which on stderr, so a failing run can be replayed with MEMKIT_FAILPOINTS_SEED.
+ */
+function announceSeed(parsed: readonly [string, Point][], seedText: string | undefined): void {
+  if (seedText !== undefined && seedText.trim() !== "") return;
+  if (!parsed.some(([, p]) => p.actions.some((a) => a.probability < 1))) return;
+  const text = `memkit failpoints: seed ${currentSeed()} (replay with MEMKIT_FAILPOINTS_SEED=${currentSeed()})`;
+  const stderr = (globalThis as { process?: { stderr?: { write?: (s: string) => void } } }).process?.stderr;
+  if (stderr?.write !== undefined) stderr.write(`${text}\n`);
+  else console.error(text);
+}
+
+/**
  * @internal Reads MEMKIT_FAILPOINTS (and MEMKIT_FAILPOINTS_SEED) once, all or nothing: a bad entry
  * applies none of them and every later failpoint call throws the same error.
  */
@@ -106,6 +119,7 @@ export function ensureEnv(): void {
       parsed.push([name, makePoint(name, entry.slice(eq + 1).trim())]);
     }
     install(parsed);
+    announceSeed(parsed, seedText);
   } catch (error) {
     envError = error as Error;
     throw error;

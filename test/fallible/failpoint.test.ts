@@ -196,14 +196,26 @@ describe("MEMKIT_FAILPOINTS is applied all or nothing", () => {
     `;
     const child = spawnSync(process.execPath, ["--input-type=module", "-e", script], {
       encoding: "utf8",
-      env: { ...process.env, ...env },
+      env: { ...process.env, MEMKIT_FAILPOINTS_SEED: "", ...env },
     });
+    stderr = child.stderr;
     return JSON.parse(child.stdout) as string[];
   };
+  let stderr = "";
 
   it("a bad entry throws ERR_MEMKIT_INVALID_FAILPOINT on every call and applies none of the others", () => {
     expect(probe({ MEMKIT_FAILPOINTS: "a=return(1);b=nope" })).toEqual(Array(4).fill("ERR_MEMKIT_INVALID_FAILPOINT"));
     expect(probe({ MEMKIT_FAILPOINTS: "a=return(1);junk" })).toEqual(Array(4).fill("ERR_MEMKIT_INVALID_FAILPOINT"));
+  });
+
+  it("chances from a drawn seed print it on stderr; the printed seed replays the same choices", () => {
+    const first = probe({ MEMKIT_FAILPOINTS: "a=50%return(1)->50%return(2)" });
+    const seed = /MEMKIT_FAILPOINTS_SEED=(\d+)/.exec(stderr)?.[1];
+    expect(seed).toMatch(/^\d+$/);
+    expect(probe({ MEMKIT_FAILPOINTS: "a=50%return(1)->50%return(2)", MEMKIT_FAILPOINTS_SEED: seed ?? "" })).toEqual(
+      first,
+    );
+    expect(stderr).not.toContain("MEMKIT_FAILPOINTS_SEED=");
   });
 
   it("a good one applies, and MEMKIT_FAILPOINTS_SEED is validated", () => {
