@@ -94,8 +94,9 @@ export class FaultInjector implements Allocator {
     return spec === undefined || spec.trim() === "" ? inner : new FaultInjector(inner, parseFaultSpec(spec));
   }
 
-  // The kernel's order (lib/fault-inject.c): filters first, then the space budget, then the
-  // counters over what passed (so `interval` counts eligible allocations only), then chance.
+  // As the kernel documents its knobs: `times` first, then the filters (size, stack) and the
+  // space budget, then the counters over what passed ("interval ... for calls that pass all the
+  // other tests"), then chance. Filters run before chance so a seed replays the same draws.
   #shouldFail(bytes: number, stack: () => string): boolean {
     const o = this.#options;
     if (o.times !== undefined && this.failures >= o.times) return false;
