@@ -1,6 +1,21 @@
+import { InvalidArgumentError } from "../internal/errors.js";
 import { checkSize } from "../internal/validate.js";
 import type { Allocator } from "./allocator.js";
 import { AllocError } from "./errors.js";
+import { checkAllocator } from "./numeric.js";
+
+const BUDGET_KEYS: readonly string[] = ["hardBytes", "softBytes", "onSoftLimit"];
+
+function checkBudgetOptions(options: unknown): void {
+  if (typeof options !== "object" || options === null)
+    throw new InvalidArgumentError(`Budget options must be an object, got ${String(options)}`);
+  for (const key of Object.keys(options))
+    if (!BUDGET_KEYS.includes(key))
+      throw new InvalidArgumentError(`Unknown Budget option ${JSON.stringify(key)} (known: ${BUDGET_KEYS.join(", ")})`);
+  const onSoft = (options as BudgetOptions).onSoftLimit;
+  if (onSoft !== undefined && typeof onSoft !== "function")
+    throw new InvalidArgumentError(`Budget onSoftLimit must be a function, got ${typeof onSoft}`);
+}
 
 /** Limits of a `Budget`. */
 export interface BudgetOptions {
@@ -39,9 +54,11 @@ export class Budget implements Allocator {
    * @param inner The allocator this budget draws from.
    * @param options Hard and soft limits.
    * @throws {InvalidSizeError} ERR_MEMKIT_INVALID_SIZE for a negative or fractional limit.
+   * @throws {InvalidArgumentError} ERR_MEMKIT_INVALID_ARGUMENT for an unknown option, a non-function `onSoftLimit` or a non-allocator.
    */
   constructor(inner: Allocator, options: BudgetOptions = {}) {
-    this.#inner = inner;
+    checkBudgetOptions(options);
+    this.#inner = checkAllocator(inner, "Budget");
     this.heap = inner.heap;
     this.#hard =
       options.hardBytes === undefined

@@ -75,4 +75,29 @@ export class FailpointError extends MemkitError {
   }
 }
 
-for (const ctor of [AllocError, InvalidFailpointError, FailpointError]) registerErrorClass(ctor);
+/**
+ * A failpoint action that the synchronous `failpoint()` cannot honour: `pause` waits until the
+ * failpoint is reconfigured, which only other code on this thread can do, so blocking for it would
+ * never end. Use `await failpointAsync(name)` at points that may be paused.
+ *
+ * @example
+ * ```ts
+ * configureFailpoint("db.write", "pause");
+ * failpoint("db.write"); // FailpointUnsupportedError; failpointAsync("db.write") waits instead
+ * ```
+ */
+export class FailpointUnsupportedError extends MemkitError {
+  /** The failpoint's name. */
+  readonly failpoint: string;
+  /** @internal */
+  constructor(name: string, task: string) {
+    super(
+      "ERR_MEMKIT_UNSUPPORTED",
+      `Failpoint ${name} is configured to ${task}, which the synchronous failpoint() cannot do without blocking this thread forever; call await failpointAsync(${JSON.stringify(name)}) there`,
+    );
+    this.failpoint = name;
+  }
+}
+
+for (const ctor of [AllocError, InvalidFailpointError, FailpointError, FailpointUnsupportedError])
+  registerErrorClass(ctor);

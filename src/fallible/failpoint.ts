@@ -1,58 +1,35 @@
-import { FailpointError } from "./errors.js";
-import { type FailpointAction, parseFailpointSpec } from "./failpoint-spec.js";
+import { InvalidArgumentError } from "../internal/errors.js";
+import { checkFunction } from "../internal/validate.js";
+import { FailpointError, FailpointUnsupportedError } from "./errors.js";
+import { currentSeed, ensureEnv, install, makePoint, type Point, points, reseed } from "./failpoint-registry.js";
+import type { FailpointAction } from "./failpoint-spec.js";
 
 /** What a failpoint that fired `return(value)` hands back. */
 export interface FailpointHit {
   readonly value: unknown;
 }
 
-interface Point {
-  readonly spec: string;
-  readonly actions: FailpointAction[];
-  /** Index of the current step, and how often it fired. */
-  step: number;
-  fired: number;
-}
-
-const points = new Map<string, Point>();
-let envLoaded = false;
-
-function loadEnv(): void {
-  envLoaded = true;
-  const spec = process.env.MEMKIT_FAILPOINTS;
-  if (spec === undefined || spec.trim() === "") return;
-  for (const entry of spec
-    .split(";")
-    .map((e) => e.trim())
-    .filter(Boolean)) {
-    const eq = entry.indexOf("=");
-    if (eq <= 0)
-      throw new FailpointError(
-        "MEMKIT_FAILPOINTS",
-        `MEMKIT_FAILPOINTS entry ${JSON.stringify(entry)} is not name=spec`,
-      );
-    configureFailpoint(entry.slice(0, eq).trim(), entry.slice(eq + 1).trim());
-  }
-}
-
 /**
- * Configures (or reconfigures) the failpoint `name`.
+ * Configures (or reconfigures) the failpoint `name`, like the `fail` crate's `cfg` (a spec) and
+ * `cfg_callback` (a function run on every hit). A paused caller of the old configuration resumes.
  *
  * @param name The failpoint's name, as passed to `failpoint()`.
- * @param spec The action chain, e.g. `"20%3*throw(msg)->off"`, `"return(5)"`, `"sleep(10)"`.
- * @throws {InvalidFailpointError} ERR_MEMKIT_INVALID_FAILPOINT for a spec that does not parse.
+ * @param spec The action chain, e.g. `"20%3*throw(msg)->off"`, `"return(5)"`, `"sleep(10)"`, or a callback.
+ * @throws {InvalidFailpointError} ERR_MEMKIT_INVALID_FAILPOINT for a spec that does not parse (nothing changes).
+ * @throws {InvalidArgumentError} ERR_MEMKIT_INVALID_ARGUMENT for an empty name or one with ";" or "=".
  * @example
  * ```ts
  * configureFailpoint("cache.load", "1*return(null)");
+ * configureFailpoint("cache.evict", () => evictions++);
  * ```
  */
-export function configureFailpoint(name: string, spec: string): void {
-  if (!envLoaded) loadEnv();
-  points.set(name, { spec, actions: parseFailpointSpec(spec), step: 0, fired: 0 });
+export function configureFailpoint(name: string, spec: string | (() => void)): void {
+  ensureEnv();
+  install([[name, makePoint(name, spec)]]);
 }
 
 /**
- * Switches the failpoint `name` off.
+ * Switches the failpoint `name` off (a paused caller resumes).
  * @param name The failpoint.
  * @example
  * ```ts
@@ -60,63 +37,123 @@ export function configureFailpoint(name: string, spec: string): void {
  * ```
  */
 export function removeFailpoint(name: string): void {
-  points.delete(name);
+  install([[name, undefined]]);
 }
 
 /**
  * The configured failpoints and their specs.
- * @returns name -> spec.
+ * @returns name -> spec (`"<callback>"` for a callback).
+ * @throws {InvalidFailpointError} ERR_MEMKIT_INVALID_FAILPOINT when MEMKIT_FAILPOINTS is malformed.
  * @example
  * ```ts
  * console.log(listFailpoints());
  * ```
  */
 export function listFailpoints(): Record<string, string> {
-  if (!envLoaded) loadEnv();
+  ensureEnv();
   return Object.fromEntries([...points].map(([name, p]) => [name, p.spec]));
 }
 
-/** The step to perform now, advancing the chain; undefined when nothing fires. */
-function evaluate(name: string): FailpointAction | undefined {
-  const point = points.get(name);
-  if (point === undefined) return undefined;
-  const action = point.actions[point.step];
-  if (action === undefined || action.kind === "off") return undefined;
-  if (action.probability < 1 && Math.random() >= action.probability) return undefined;
-  point.fired++;
-  if (point.fired >= action.count) {
-    point.step++;
-    point.fired = 0;
-  }
-  return action;
+/**
+ * The seed behind every failpoint probability: from `setFailpointSeed`, `MEMKIT_FAILPOINTS_SEED`,
+ * or drawn at random on first use. Print it with a failing run; set it to replay the run.
+ * @returns A whole number in 0..2^32-1.
+ * @example
+ * ```ts
+ * console.error(`failpoint seed: ${failpointSeed()}`);
+ * ```
+ */
+export function failpointSeed(): number {
+  return currentSeed();
 }
 
-function perform(name: string, action: FailpointAction): FailpointHit | undefined {
-  if (action.kind === "throw") throw new FailpointError(name, action.argument ?? "");
-  if (action.kind === "print") process.stderr.write(`failpoint ${name}: ${action.argument ?? "hit"}\n`);
-  if (action.kind === "return") {
-    const raw = action.argument;
-    let value: unknown = raw;
-    if (raw === undefined || raw === "") value = undefined;
-    else {
-      try {
-        value = JSON.parse(raw);
-      } catch {
-        value = raw;
-      }
-    }
-    return { value };
+/**
+ * Seeds every failpoint's generator: each failpoint draws from its own stream derived from the seed
+ * and its name, so the same seed replays the same choices however failpoints interleave.
+ * @param seed A whole number in 0..2^32-1.
+ * @throws {InvalidSizeError} ERR_MEMKIT_INVALID_SIZE for anything else.
+ * @example
+ * ```ts
+ * setFailpointSeed(1234);
+ * ```
+ */
+export function setFailpointSeed(seed: number): void {
+  reseed(seed);
+}
+
+/** The action to take now, as the fail crate picks it: the first whose chance and count allow. */
+function evaluate(point: Point): FailpointAction | undefined {
+  const { actions, remaining } = point;
+  for (let i = 0; i < actions.length; i++) {
+    const action = actions[i] as FailpointAction;
+    if (action.probability < 1 && point.random() >= action.probability) continue;
+    const left = remaining[i] as number;
+    if (left === 0) continue;
+    remaining[i] = left - 1;
+    return action.kind === "off" ? undefined : action;
   }
   return undefined;
 }
 
+function returnValue(raw: string | undefined): FailpointHit {
+  if (raw === undefined || raw === "") return { value: undefined };
+  try {
+    return { value: JSON.parse(raw) };
+  } catch {
+    return { value: raw };
+  }
+}
+
+function print(name: string, message: string | undefined): void {
+  const text = `failpoint ${name}: ${message ?? "hit"}`;
+  const stderr = (globalThis as { process?: { stderr?: { write?: (s: string) => void } } }).process?.stderr;
+  if (stderr?.write !== undefined) stderr.write(`${text}\n`);
+  else console.error(text);
+}
+
+function busyWait(ms: number): void {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    // The fail crate's `delay`: spin, keeping the thread busy.
+  }
+}
+
+function blockingSleep(ms: number): void {
+  try {
+    // Wait on memory nobody will ever notify.
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+  } catch {
+    busyWait(ms); // a browser's main thread may not block: spin instead
+  }
+}
+
+/** A miss: fine for any string; anything else is a caller's mistake that would never fire. */
+function checkName(name: unknown): undefined {
+  if (typeof name !== "string") throw new InvalidArgumentError(`A failpoint name must be a string, got ${typeof name}`);
+  return undefined;
+}
+
+/** Shared by both forms: what to do for every task that needs no waiting. */
+function perform(name: string, action: FailpointAction): FailpointHit | undefined {
+  if (action.kind === "throw") throw new FailpointError(name, action.argument ?? "");
+  if (action.kind === "print") print(name, action.argument);
+  if (action.kind === "delay") busyWait(Number(action.argument));
+  if (action.kind === "return") return returnValue(action.argument);
+  return undefined;
+}
+
 /**
- * A named point in your code where a failure can be injected by configuration: does nothing (and
- * costs one Map lookup when any failpoint is configured, less when none is) until configured.
+ * A named point in your code where a failure can be injected by configuration: does nothing (one
+ * Map lookup when any failpoint is configured, less when none is) until configured. `sleep` blocks
+ * the thread, `yield` does nothing (there is nothing to yield to synchronously), and `pause`
+ * throws `FailpointUnsupportedError`: use `failpointAsync` where those matter.
  *
  * @param name The failpoint's name.
  * @returns `{ value }` when a `return(value)` action fires, so the caller can return early.
- * @throws {FailpointError} ERR_MEMKIT_FAILPOINT when a `throw(msg)` action fires.
+ * @throws {FailpointError} ERR_MEMKIT_FAILPOINT when a `throw(msg)`/`panic(msg)` action fires.
+ * @throws {FailpointUnsupportedError} ERR_MEMKIT_UNSUPPORTED for `pause`.
+ * @throws {InvalidArgumentError} ERR_MEMKIT_INVALID_ARGUMENT when `name` is not a string.
+ * @throws {InvalidFailpointError} ERR_MEMKIT_INVALID_FAILPOINT while MEMKIT_FAILPOINTS is malformed.
  * @example
  * ```ts
  * function readConfig() {
@@ -127,36 +164,53 @@ function perform(name: string, action: FailpointAction): FailpointHit | undefine
  * ```
  */
 export function failpoint(name: string): FailpointHit | undefined {
-  if (!envLoaded) loadEnv();
-  if (points.size === 0) return undefined;
-  const action = evaluate(name);
-  if (action === undefined) return undefined;
+  ensureEnv();
+  if (points.size === 0) return checkName(name);
+  const point = points.get(name);
+  if (point === undefined) return checkName(name);
+  if (point.callback !== undefined) {
+    point.callback();
+    return undefined;
+  }
+  const action = evaluate(point);
+  if (action === undefined || action.kind === "yield") return undefined;
+  if (action.kind === "pause") throw new FailpointUnsupportedError(name, "pause");
   if (action.kind === "sleep") {
-    // A synchronous failpoint must block to delay: wait on memory nobody will ever notify.
-    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, Number(action.argument));
+    blockingSleep(Number(action.argument));
     return undefined;
   }
   return perform(name, action);
 }
 
 /**
- * The async form of `failpoint`: `sleep(ms)` waits without blocking the event loop.
+ * The async form of `failpoint`: `sleep(ms)` waits without blocking the event loop, `yield` gives
+ * the event loop one turn, and `pause` waits until the failpoint is reconfigured or removed.
  *
  * @param name The failpoint's name.
  * @returns `{ value }` when a `return(value)` action fires.
  * @throws {FailpointError} ERR_MEMKIT_FAILPOINT when a `throw(msg)` action fires.
+ * @throws {InvalidFailpointError} ERR_MEMKIT_INVALID_FAILPOINT while MEMKIT_FAILPOINTS is malformed.
  * @example
  * ```ts
  * const hit = await failpointAsync("db.query");
  * ```
  */
 export async function failpointAsync(name: string): Promise<FailpointHit | undefined> {
-  if (!envLoaded) loadEnv();
-  if (points.size === 0) return undefined;
-  const action = evaluate(name);
+  ensureEnv();
+  const point = points.get(name);
+  if (point === undefined) return checkName(name);
+  if (point.callback !== undefined) {
+    point.callback();
+    return undefined;
+  }
+  const action = evaluate(point);
   if (action === undefined) return undefined;
-  if (action.kind === "sleep") {
-    await new Promise((resolve) => setTimeout(resolve, Number(action.argument)));
+  if (action.kind === "pause") {
+    await point.replaced;
+    return undefined;
+  }
+  if (action.kind === "sleep" || action.kind === "yield") {
+    await new Promise((resolve) => setTimeout(resolve, action.kind === "sleep" ? Number(action.argument) : 0));
     return undefined;
   }
   return perform(name, action);
@@ -172,9 +226,9 @@ export interface FailpointScope {
 
 /**
  * Applies `config` until the scope is disposed, then puts back exactly what was configured
- * before (for tests: `using scope = failpointScope({...})`).
+ * before (for tests: `using scope = failpointScope({...})`). All or nothing: a bad spec applies none.
  *
- * @param config name -> spec.
+ * @param config name -> spec (or callback).
  * @returns The scope.
  * @throws {InvalidFailpointError} ERR_MEMKIT_INVALID_FAILPOINT for a bad spec (nothing is applied).
  * @example
@@ -182,17 +236,19 @@ export interface FailpointScope {
  * using _ = failpointScope({ "net.send": "throw(link down)" });
  * ```
  */
-export function failpointScope(config: Record<string, string>): FailpointScope {
-  if (!envLoaded) loadEnv();
-  for (const spec of Object.values(config)) parseFailpointSpec(spec);
+export function failpointScope(config: Record<string, string | (() => void)>): FailpointScope {
+  ensureEnv();
+  if (typeof config !== "object" || config === null || Array.isArray(config))
+    throw new InvalidArgumentError(`failpointScope needs an object of name -> spec, got ${String(config)}`);
+  const next = Object.entries(config).map(([name, spec]) => [name, makePoint(name, spec)] as const);
   const saved = new Map(points);
-  for (const [name, spec] of Object.entries(config)) configureFailpoint(name, spec);
+  install(next);
   let done = false;
   const restore = () => {
     if (done) return;
     done = true;
-    points.clear();
-    for (const [name, point] of saved) points.set(name, point);
+    install([...points.keys()].filter((name) => !saved.has(name)).map((name) => [name, undefined] as const));
+    for (const [name, point] of saved) if (points.get(name) !== point) install([[name, point]]);
   };
   return { restore, [Symbol.dispose]: restore };
 }
@@ -204,12 +260,14 @@ export function failpointScope(config: Record<string, string>): FailpointScope {
  * @param config name -> spec.
  * @param fn The code to run.
  * @returns What `fn` returns.
+ * @throws {InvalidFailpointError} ERR_MEMKIT_INVALID_FAILPOINT for a bad spec (fn does not run).
  * @example
  * ```ts
  * await withFailpoints({ "db.write": "throw" }, () => save(record));
  * ```
  */
-export function withFailpoints<T>(config: Record<string, string>, fn: () => T): T {
+export function withFailpoints<T>(config: Record<string, string | (() => void)>, fn: () => T): T {
+  checkFunction(fn, "withFailpoints fn");
   const scope = failpointScope(config);
   let result: T;
   try {

@@ -6,8 +6,15 @@
  * @module
  */
 export { type Allocator, type AllocResult, allocate, HeapAllocator, mallocOrThrow } from "./allocator.js";
+export { type BenignRegion, benign, benignRegion, isBenign } from "./benign.js";
 export { Budget, type BudgetOptions } from "./budget.js";
-export { AllocError, type AllocFailure, FailpointError, InvalidFailpointError } from "./errors.js";
+export {
+  AllocError,
+  type AllocFailure,
+  FailpointError,
+  FailpointUnsupportedError,
+  InvalidFailpointError,
+} from "./errors.js";
 export {
   configureFailpoint,
   type FailpointHit,
@@ -15,11 +22,13 @@ export {
   failpoint,
   failpointAsync,
   failpointScope,
+  failpointSeed,
   listFailpoints,
   removeFailpoint,
+  setFailpointSeed,
   withFailpoints,
 } from "./failpoint.js";
-export { type FailpointAction, parseFailpointSpec } from "./failpoint-spec.js";
+export { type FailpointAction, type FailpointTask, parseFailpointSpec } from "./failpoint-spec.js";
 export { type AllocationRecord, FaultInjector, type FaultOptions } from "./fault-injector.js";
 export { parseFaultSpec } from "./fault-options.js";
 export { HeapIntMap } from "./int-map.js";

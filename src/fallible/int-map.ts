@@ -1,6 +1,13 @@
 import type { Allocator } from "./allocator.js";
 import { AllocError } from "./errors.js";
-import { type ArrayOf, type ElementOf, MAX_BLOCK_BYTES, type NumericType } from "./numeric.js";
+import {
+  type ArrayOf,
+  checkAllocator,
+  checkNumericType,
+  type ElementOf,
+  MAX_BLOCK_BYTES,
+  type NumericType,
+} from "./numeric.js";
 
 /**
  * Table layout, one heap block per table (so a resize is one allocation that either happens or
@@ -57,10 +64,11 @@ export class HeapIntMap<C extends NumericType> {
   /**
    * @param allocator Where the table lives.
    * @param type The value type.
+   * @throws {InvalidArgumentError} ERR_MEMKIT_INVALID_ARGUMENT for a non-allocator or a non-typed-array type.
    */
   constructor(allocator: Allocator, type: C) {
-    this.#alloc = allocator;
-    this.#type = type;
+    this.#alloc = checkAllocator(allocator, "HeapIntMap");
+    this.#type = checkNumericType(type, "HeapIntMap");
   }
 
   /** Number of entries. */

@@ -1,6 +1,13 @@
 import type { Allocator } from "./allocator.js";
 import { AllocError } from "./errors.js";
-import { type ArrayOf, type ElementOf, MAX_BLOCK_BYTES, type NumericType } from "./numeric.js";
+import {
+  type ArrayOf,
+  checkAllocator,
+  checkNumericType,
+  type ElementOf,
+  MAX_BLOCK_BYTES,
+  type NumericType,
+} from "./numeric.js";
 
 /**
  * A growable vector of numbers stored in a memkit heap (no garbage-collector pressure), with
@@ -27,10 +34,11 @@ export class HeapVec<C extends NumericType> {
   /**
    * @param allocator Where the elements live.
    * @param type The element type.
+   * @throws {InvalidArgumentError} ERR_MEMKIT_INVALID_ARGUMENT for a non-allocator or a non-typed-array type.
    */
   constructor(allocator: Allocator, type: C) {
-    this.#alloc = allocator;
-    this.#type = type;
+    this.#alloc = checkAllocator(allocator, "HeapVec");
+    this.#type = checkNumericType(type, "HeapVec");
     this.#size = type.BYTES_PER_ELEMENT;
   }
 

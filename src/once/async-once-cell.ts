@@ -1,9 +1,10 @@
-import { AsyncLocalStorage } from "node:async_hooks";
+import { InvalidArgumentError } from "../internal/errors.js";
 import { checkFunction, checkSize } from "../internal/validate.js";
 import { sleep, type WaitOptions, waitFor } from "../internal/wait.js";
 import { PoisonedError, ReentrantInitError } from "./errors.js";
-import { checkPolicy } from "./lazy.js";
-import { DONE, EMPTY, type FailurePolicy, type Peek, POISONED, RUNNING } from "./result.js";
+import { currentScope, runInScope } from "./init-scope.js";
+import { checkOptionKeys, checkPolicy } from "./lazy.js";
+import { DONE, EMPTY, type FailurePolicy, type Peek, POISONED, RUNNING, type SetResult } from "./result.js";
 
 export type { WaitOptions };
 
@@ -29,9 +30,38 @@ export interface AsyncOnceOptions {
   readonly maxBackoffMs?: number;
 }
 
-// The cells whose initializer is running in the current async context, to catch an initializer
-// that awaits its own cell (which would otherwise wait for itself forever).
-const initializing = new AsyncLocalStorage<ReadonlySet<object>>();
+/**
+ * @internal Validates a caller's wait options up front, so that a bad one is reported before any
+ * initializer starts (and as a rejection, by the caller).
+ */
+export function checkWait(wait: unknown): WaitOptions | undefined {
+  if (wait === undefined) return undefined;
+  if (typeof wait !== "object" || wait === null)
+    throw new InvalidArgumentError(`wait options must be an object { signal?, timeoutMs? }, got ${String(wait)}`);
+  const { signal, timeoutMs } = wait as WaitOptions;
+  if (signal !== undefined && !(typeof AbortSignal !== "undefined" && signal instanceof AbortSignal))
+    throw new InvalidArgumentError(`signal must be an AbortSignal, got ${typeof signal}`);
+  if (timeoutMs !== undefined) checkSize(timeoutMs, "timeoutMs (milliseconds, 0..2^31-1)", 0, 2 ** 31 - 1);
+  return wait as WaitOptions;
+}
+
+interface Deferred<T> {
+  readonly promise: Promise<T>;
+  resolve(value: T): void;
+  reject(error: unknown): void;
+}
+
+function deferred<T>(): Deferred<T> {
+  let resolve: (value: T) => void = () => {};
+  let reject: (error: unknown) => void = () => {};
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  // Waiters attach their own handlers; this one only keeps a rejection nobody waits for quiet.
+  promise.catch(() => {});
+  return { promise, resolve, reject };
+}
 
 /**
  * An async once-cell: concurrent callers share one in-flight initialization; a rejection is not
@@ -49,6 +79,7 @@ export class AsyncOnceCell<T> {
   #value: T | undefined = undefined;
   #error: unknown = undefined;
   #inflight: Promise<T> | undefined = undefined;
+  #ready: Deferred<T> | undefined = undefined;
   readonly #policy: FailurePolicy;
   readonly #retries: number;
   readonly #backoffMs: number;
@@ -56,9 +87,11 @@ export class AsyncOnceCell<T> {
 
   /**
    * @param options Failure policy, retries and backoff.
-   * @throws {InvalidArgumentError} ERR_MEMKIT_INVALID_ARGUMENT for an unknown policy.
+   * @throws {InvalidArgumentError} ERR_MEMKIT_INVALID_ARGUMENT for an unknown option or policy.
+   * @throws {InvalidSizeError} ERR_MEMKIT_INVALID_SIZE for a bad retry count or backoff.
    */
   constructor(options: AsyncOnceOptions = {}) {
+    checkOptionKeys(options, ["onError", "retries", "backoffMs", "maxBackoffMs"], "AsyncOnceCell");
     this.#policy = options.onError === undefined ? "retry" : checkPolicy(options.onError);
     this.#retries = checkSize(options.retries ?? 0, "retries", 0, 1000);
     this.#backoffMs = checkSize(options.backoffMs ?? 100, "backoffMs", 0, 2 ** 31 - 1);
@@ -87,18 +120,55 @@ export class AsyncOnceCell<T> {
    * ```
    */
   set(value: T): boolean {
-    if (this.#state !== EMPTY) return false;
-    this.#value = value;
-    this.#state = DONE;
-    return true;
+    return this.trySet(value).ok;
   }
 
   /**
-   * The value, starting the initialization if none is running, or joining the running one.
+   * Like `set`, but gives the rejected value back (Rust's `OnceCell::set` returning `Err(value)`),
+   * with the value already there when there is one.
+   * @param value The value.
+   * @returns `{ ok: true, value }`, or `{ ok: false, value, current }` (current: `{ ok: false }` while an initialization runs).
+   * @example
+   * ```ts
+   * const r = cell.trySet(conn);
+   * if (!r.ok) conn.close(); // the cell kept its own
+   * ```
+   */
+  trySet(value: T): SetResult<T> {
+    if (this.#state !== EMPTY) return { ok: false, value, current: this.peek() };
+    this.#store(value);
+    return { ok: true, value };
+  }
+
+  /**
+   * Empties the cell and hands back its value (Rust's `take` / `into_inner`); a poisoned cell is
+   * reset to empty. Refused while an initialization runs, since its waiters expect it to land.
+   * @returns `{ ok: true, value }` when there was a value, else `{ ok: false }`.
+   * @throws {ReentrantInitError} ERR_MEMKIT_REENTRANT_INIT while an initialization is running.
+   * @example
+   * ```ts
+   * const old = cell.take();
+   * if (old.ok) await old.value.close();
+   * ```
+   */
+  take(): Peek<T> {
+    if (this.#state === RUNNING) throw new ReentrantInitError("AsyncOnceCell");
+    const taken = this.peek();
+    this.#state = EMPTY;
+    this.#value = undefined;
+    this.#error = undefined;
+    return taken;
+  }
+
+  /**
+   * The value, starting the initialization if none is running, or joining the running one. Every
+   * problem, bad arguments included, is a rejection: this never throws synchronously.
    *
    * @param init Computes the value (may be async).
    * @param wait This caller's own signal and timeout.
    * @returns The value.
+   * @throws {InvalidArgumentError} ERR_MEMKIT_INVALID_ARGUMENT (rejection) when `init` is not a function or `wait` is malformed.
+   * @throws {InvalidSizeError} ERR_MEMKIT_INVALID_SIZE (rejection) for a bad `timeoutMs`; `init` is not started.
    * @throws {PoisonedError} ERR_MEMKIT_POISONED after a failure under "poison".
    * @throws {ReentrantInitError} ERR_MEMKIT_REENTRANT_INIT when `init` awaits this cell.
    * @throws {AbortedError} ERR_MEMKIT_ABORTED / {TimeoutError} ERR_MEMKIT_TIMEOUT for this waiter only.
@@ -108,39 +178,71 @@ export class AsyncOnceCell<T> {
    * ```
    */
   getOrInit(init: () => T | Promise<T>, wait?: WaitOptions): Promise<T> {
-    if (this.#state === DONE) return Promise.resolve(this.#value as T);
-    if (this.#state === POISONED) return Promise.reject(new PoisonedError("AsyncOnceCell", this.#error));
-    if (initializing.getStore()?.has(this)) return Promise.reject(new ReentrantInitError("AsyncOnceCell"));
-    let inflight = this.#inflight;
-    if (inflight === undefined) {
+    try {
       checkFunction(init, "init");
-      inflight = this.#start(init);
+      const options = checkWait(wait);
+      if (this.#state === DONE) return Promise.resolve(this.#value as T);
+      if (this.#state === POISONED) return Promise.reject(new PoisonedError("AsyncOnceCell", this.#error));
+      if (currentScope()?.has(this)) return Promise.reject(new ReentrantInitError("AsyncOnceCell"));
+      const inflight = this.#inflight ?? this.#start(init);
+      return waitFor(inflight, "the AsyncOnceCell", options);
+    } catch (error) {
+      return Promise.reject(error);
     }
-    return waitFor(inflight, "the AsyncOnceCell", wait);
+  }
+
+  #store(value: T): void {
+    this.#value = value;
+    this.#state = DONE;
+    this.#ready?.resolve(value);
+    this.#ready = undefined;
+  }
+
+  /**
+   * Waits until the cell holds a value, without initializing it (Rust's `OnceLock::wait`): for
+   * code that must not start the work but needs its result (set by `getOrInit` or `set` elsewhere).
+   * @param wait This caller's own signal and timeout.
+   * @returns The value, once stored.
+   * @throws {PoisonedError} ERR_MEMKIT_POISONED (rejection) when the cell is or becomes poisoned.
+   * @throws {ReentrantInitError} ERR_MEMKIT_REENTRANT_INIT (rejection) when called from this cell's initializer.
+   * @throws {AbortedError} ERR_MEMKIT_ABORTED / {TimeoutError} ERR_MEMKIT_TIMEOUT for this waiter only.
+   * @example
+   * ```ts
+   * const conn = await db.wait({ timeoutMs: 5000 }); // someone else connects
+   * ```
+   */
+  wait(wait?: WaitOptions): Promise<T> {
+    try {
+      const options = checkWait(wait);
+      if (this.#state === DONE) return Promise.resolve(this.#value as T);
+      if (this.#state === POISONED) return Promise.reject(new PoisonedError("AsyncOnceCell", this.#error));
+      if (currentScope()?.has(this)) return Promise.reject(new ReentrantInitError("AsyncOnceCell"));
+      this.#ready ??= deferred<T>();
+      return waitFor(this.#ready.promise, "the AsyncOnceCell value", options);
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   #start(init: () => T | Promise<T>): Promise<T> {
     this.#state = RUNNING;
-    const outer = initializing.getStore();
-    const scope = new Set(outer ?? []).add(this);
-    const inflight = initializing
-      .run(scope, () => this.#attempts(init))
-      .then(
-        (value) => {
-          this.#value = value;
-          this.#state = DONE;
-          this.#inflight = undefined;
-          return value;
-        },
-        (error: unknown) => {
-          this.#inflight = undefined;
-          if (this.#policy === "poison") {
-            this.#state = POISONED;
-            this.#error = error;
-          } else this.#state = EMPTY;
-          throw error;
-        },
-      );
+    const inflight = runInScope(this, () => this.#attempts(init)).then(
+      (value) => {
+        this.#inflight = undefined;
+        this.#store(value);
+        return value;
+      },
+      (error: unknown) => {
+        this.#inflight = undefined;
+        if (this.#policy === "poison") {
+          this.#state = POISONED;
+          this.#error = error;
+          this.#ready?.reject(new PoisonedError("AsyncOnceCell", error));
+          this.#ready = undefined;
+        } else this.#state = EMPTY;
+        throw error;
+      },
+    );
     this.#inflight = inflight;
     return inflight;
   }
@@ -180,13 +282,13 @@ export class AsyncOnceCell<T> {
 }
 
 /**
- * An async value computed on first `get()` and shared by every concurrent caller; see
+ * An async value computed on first `force()` and shared by every concurrent caller; see
  * `AsyncOnceCell` for the policies.
  *
  * @example
  * ```ts
  * const schema = new AsyncLazy(() => loadSchema());
- * await schema.get();
+ * await schema.force();
  * ```
  */
 export class AsyncLazy<T> {
@@ -203,17 +305,31 @@ export class AsyncLazy<T> {
   }
 
   /**
-   * The value, computing it on first call.
+   * The value, computing it on first call (Rust's `Lazy::force`); concurrent callers share one
+   * computation.
    * @param wait This caller's own signal and timeout.
    * @returns The value.
    * @throws {PoisonedError} ERR_MEMKIT_POISONED after a failure under "poison".
    * @example
    * ```ts
-   * const v = await lazy.get({ timeoutMs: 1000 });
+   * const v = await lazy.force({ timeoutMs: 1000 });
    * ```
    */
-  get(wait?: WaitOptions): Promise<T> {
+  force(wait?: WaitOptions): Promise<T> {
     return this.#cell.getOrInit(this.#init, wait);
+  }
+
+  /**
+   * The value if already computed, else undefined; never starts the computation (Rust's
+   * `Lazy::get`). Use `force()` to compute it.
+   * @returns The value or undefined.
+   * @example
+   * ```ts
+   * lazy.get() ?? "not loaded yet";
+   * ```
+   */
+  get(): T | undefined {
+    return this.#cell.get();
   }
 
   /** True once computed. */

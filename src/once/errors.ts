@@ -79,3 +79,23 @@ export class NotSerializableError extends MemkitError {
 
 for (const ctor of [ReentrantInitError, PoisonedError, CapacityExceededError, NotSerializableError])
   registerErrorClass(ctor);
+
+/**
+ * A blocking wait was asked for where the platform forbids one: `Atomics.wait` is not allowed on
+ * a browser's main thread (use the async form, e.g. `await cell.getOrInit(...)`), or the cell was
+ * written with a codec this runtime does not have.
+ *
+ * @example
+ * ```ts
+ * // in a page's main thread
+ * try { cell.getOrInitSync(build); } catch (e) { if (e instanceof OnceUnsupportedError) await cell.getOrInit(build); }
+ * ```
+ */
+export class OnceUnsupportedError extends MemkitError {
+  /** @param message What is not supported here, and what to use instead. */
+  constructor(message: string) {
+    super("ERR_MEMKIT_UNSUPPORTED", message);
+  }
+}
+
+registerErrorClass(OnceUnsupportedError);

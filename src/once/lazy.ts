@@ -14,6 +14,19 @@ export interface LazyOptions {
   readonly onError?: FailurePolicy;
 }
 
+/**
+ * @internal Checks an options argument: an object (or undefined) with only `known` keys, so a
+ * misspelt option (`onerror`) is an error instead of silently ignored.
+ */
+export function checkOptionKeys(options: unknown, known: readonly string[], what: string): void {
+  if (options === undefined) return;
+  if (typeof options !== "object" || options === null)
+    throw new InvalidArgumentError(`${what} options must be an object, got ${String(options)}`);
+  for (const key of Object.keys(options))
+    if (!known.includes(key))
+      throw new InvalidArgumentError(`Unknown ${what} option ${JSON.stringify(key)} (known: ${known.join(", ")})`);
+}
+
 /** @internal */
 export function checkPolicy(policy: unknown): FailurePolicy {
   if (policy === undefined) return "poison";
@@ -49,10 +62,11 @@ export class Lazy<T> {
   /**
    * @param init Computes the value on first access.
    * @param options Failure policy.
-   * @throws {InvalidArgumentError} ERR_MEMKIT_INVALID_ARGUMENT when `init` is not a function.
+   * @throws {InvalidArgumentError} ERR_MEMKIT_INVALID_ARGUMENT when `init` is not a function, or for an unknown option or policy.
    */
   constructor(init: () => T, options: LazyOptions = {}) {
     this.#init = checkFunction<() => T>(init, "init");
+    checkOptionKeys(options, ["onError"], "Lazy");
     this.#policy = checkPolicy(options.onError);
   }
 
@@ -68,16 +82,32 @@ export class Lazy<T> {
   }
 
   /**
-   * Same as `value`, as a method.
+   * The value, computing it on first call: Rust's `Lazy::force`, the same as reading `value`.
    * @returns The value.
+   * @throws {PoisonedError} ERR_MEMKIT_POISONED on later calls after a failure under "poison".
+   * @throws {ReentrantInitError} ERR_MEMKIT_REENTRANT_INIT when the initializer forces this value.
    * @example
    * ```ts
-   * lazy.get();
+   * const table = lazyTable.force();
    * ```
    */
-  get(): T {
+  force(): T {
     const value = this._value;
     return value !== UNSET ? value : this.#force();
+  }
+
+  /**
+   * The value if it was already computed, else undefined; never runs the initializer (Rust's
+   * `Lazy::get`). Use `force()` or `value` to compute it, `peek()` when undefined is a valid value.
+   * @returns The value or undefined.
+   * @example
+   * ```ts
+   * if (lazyTable.get() === undefined) console.log("table not built yet");
+   * ```
+   */
+  get(): T | undefined {
+    const value = this._value;
+    return value !== UNSET ? value : undefined;
   }
 
   #force(): T {

@@ -10,9 +10,13 @@ export interface Leaked<T = unknown> {
 
 const pinned = new Set<Leaked>();
 
+// This file as stack traces name it (its URL, or its source-mapped path): frames from it are
+// memkit's own, whatever folder a user's file of the same name lives in.
+const ownFile = /([^\s()@]+):\d+:\d+\)?$/.exec((new Error("probe").stack ?? "").split("\n")[1] ?? "")?.[1];
+
 function callerSite(): string {
   const lines = (new Error("site").stack ?? "").split("\n").slice(1);
-  const outside = lines.find((line) => !/[\\/]once[\\/]leak\.(js|ts)/.test(line));
+  const outside = lines.find((line) => ownFile === undefined || !line.includes(`${ownFile}:`));
   return (outside ?? "").trim();
 }
 

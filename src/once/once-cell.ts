@@ -1,6 +1,6 @@
 import { checkFunction } from "../internal/validate.js";
 import { ReentrantInitError } from "./errors.js";
-import { DONE, EMPTY, type InitResult, type Peek, RUNNING } from "./result.js";
+import { DONE, EMPTY, type InitResult, type Peek, RUNNING, type SetResult } from "./result.js";
 
 /**
  * A cell written at most once, like Rust's `OnceCell`/`OnceLock`: a failing initializer leaves
@@ -42,11 +42,28 @@ export class OnceCell<T> {
    * ```
    */
   set(value: T): boolean {
+    return this.trySet(value).ok;
+  }
+
+  /**
+   * Like `set`, but hands the rejected value back with the one the cell holds (Rust's
+   * `OnceCell::set` returning `Err(value)`, and `try_insert`), so it can be disposed of.
+   *
+   * @param value The value.
+   * @returns `{ ok: true, value }`, or `{ ok: false, value, current: { ok: true, value: held } }`.
+   * @throws {ReentrantInitError} ERR_MEMKIT_REENTRANT_INIT when called from the running initializer.
+   * @example
+   * ```ts
+   * const r = cell.trySet(openFile());
+   * if (!r.ok) r.value.close(); // lost the race: close ours, keep the cell's
+   * ```
+   */
+  trySet(value: T): SetResult<T> {
     if (this.#state === RUNNING) throw new ReentrantInitError("OnceCell");
-    if (this.#state === DONE) return false;
+    if (this.#state === DONE) return { ok: false, value, current: { ok: true, value: this.#value as T } };
     this.#value = value;
     this.#state = DONE;
-    return true;
+    return { ok: true, value };
   }
 
   /**
@@ -62,8 +79,9 @@ export class OnceCell<T> {
    * ```
    */
   getOrInit(init: () => T): T {
+    if (typeof init !== "function") checkFunction(init, "init");
     if (this.#state === DONE) return this.#value as T;
-    return this.#initialize(checkFunction<() => T>(init, "init"));
+    return this.#initialize(init);
   }
 
   #initialize(init: () => T): T {
@@ -102,7 +120,8 @@ export class OnceCell<T> {
   }
 
   /**
-   * Empties the cell and returns what it held.
+   * Empties the cell and returns what it held: Rust's `take` (and `into_inner`, since a JS cell
+   * cannot be consumed).
    * @returns The value, or undefined when empty.
    * @throws {ReentrantInitError} ERR_MEMKIT_REENTRANT_INIT when called from the running initializer.
    * @example

@@ -27,6 +27,7 @@ export class Once {
    * Runs `fn` if no call has completed yet.
    *
    * @param fn The one-time work.
+   * @throws {InvalidArgumentError} ERR_MEMKIT_INVALID_ARGUMENT when `fn` is not a function (the `Once` is unchanged).
    * @throws {PoisonedError} ERR_MEMKIT_POISONED when an earlier run threw (`cause` is its error).
    * @throws {ReentrantInitError} ERR_MEMKIT_REENTRANT_INIT when `fn` calls back into this `Once`.
    * @example
@@ -35,9 +36,11 @@ export class Once {
    * ```
    */
   callOnce(fn: () => void): void {
+    // Checked first, before anything changes: a bad argument must not leave the Once poisoned.
+    checkFunction(fn, "fn");
     if (this.#state === DONE) return;
     if (this.#state === POISONED) throw new PoisonedError("Once", this.#error);
-    this.#run(() => checkFunction<() => void>(fn, "fn")());
+    this.#run(fn);
   }
 
   /**
@@ -52,9 +55,9 @@ export class Once {
    * ```
    */
   callOnceForce(fn: (state: OnceState) => void): void {
+    checkFunction(fn, "fn");
     if (this.#state === DONE) return;
     const state = { isPoisoned: this.#state === POISONED };
-    checkFunction(fn, "fn");
     this.#run(() => fn(state));
   }
 

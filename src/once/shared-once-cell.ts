@@ -1,9 +1,22 @@
-import { deserialize, serialize } from "node:v8";
 import { InvalidArgumentError } from "../internal/errors.js";
 import { reviveError, serializeError } from "../internal/serialize-error.js";
 import { checkFunction, checkSize } from "../internal/validate.js";
-import { CapacityExceededError, NotSerializableError, PoisonedError } from "./errors.js";
+import { CapacityExceededError, NotSerializableError, PoisonedError, ReentrantInitError } from "./errors.js";
+import { currentScope, runInScope } from "./init-scope.js";
+import { checkOptionKeys } from "./lazy.js";
 import type { FailurePolicy, Peek } from "./result.js";
+import {
+  blockingWait,
+  CODEC_PORTABLE,
+  CODEC_V8,
+  type Codec,
+  codecOf,
+  type Owner,
+  owners,
+  requireSharedMemory,
+  v8Codec,
+  waitAsync,
+} from "./shared-memory.js";
 
 /**
  * Layout of the shared memory (Int32 words, then the value's bytes):
@@ -13,8 +26,9 @@ import type { FailurePolicy, Peek } from "./result.js";
  *  word 2  LENGTH   bytes of the published value (or error)
  *  word 3  LEASE    ms after EPOCH until which the running initializer is presumed alive
  *  word 4  LEASE_MS lease length        word 5 POLICY (0 retry, 1 poison)   word 6 MAGIC
+ *  word 7  CODEC    0 or 1: v8.serialize; 2: the portable codec (portable-codec.ts)
  *  bytes 32..40     EPOCH (Float64, Date.now() at creation)
- *  bytes 64..       the value, serialized with v8.serialize (structured clone)
+ *  bytes 64..       the value, serialized with the cell's codec
  * ```
  * The ticket makes takeovers safe: a new initializer bumps it, so a presumed-dead initializer
  * that wakes up later cannot publish over the new one (its compare-exchange fails).
@@ -26,6 +40,7 @@ const LEASE = 3;
 const LEASE_MS = 4;
 const POLICY = 5;
 const MAGIC_WORD = 6;
+const CODEC = 7;
 const MAGIC = 0x4f4e4345; // "ONCE"
 const EPOCH_BYTE = 32;
 const DATA = 64;
@@ -56,6 +71,13 @@ export interface SharedOnceCellOptions {
    * @defaultValue "retry"
    */
   readonly onError?: FailurePolicy;
+  /**
+   * How values are turned into bytes: `"v8"` (`v8.serialize`, Node/Deno/Bun: everything structured
+   * clone carries), `"portable"` (no Node API, for browsers: see the README for the types it
+   * carries), or `"auto"`: v8 when the runtime has it, else portable.
+   * @defaultValue "auto"
+   */
+  readonly codec?: "auto" | "v8" | "portable";
 }
 
 type Step = { kind: "value" } | { kind: "own"; ticket: number } | { kind: "wait"; observed: number; timeoutMs: number };
@@ -80,33 +102,51 @@ export class SharedOnceCell<T> {
   readonly buffer: SharedArrayBuffer;
   readonly #w: Int32Array;
   readonly #epoch: number;
+  readonly #codec: Codec;
   #local: Peek<T> = { ok: false };
 
   /**
    * @param options Capacity, lease and failure policy.
    * @throws {InvalidSizeError} ERR_MEMKIT_INVALID_SIZE for a bad capacity or lease.
+   * @throws {InvalidArgumentError} ERR_MEMKIT_INVALID_ARGUMENT for a bad policy or codec, or a buffer that holds no cell.
+   * @throws {OnceUnsupportedError} ERR_MEMKIT_UNSUPPORTED for `codec: "v8"` where `node:v8` is missing, or
+   * where SharedArrayBuffer is unavailable (a page that is not cross-origin isolated).
    */
   constructor(options: SharedOnceCellOptions | SharedArrayBuffer = {}) {
+    requireSharedMemory();
     if (options instanceof SharedArrayBuffer) {
+      if (options.byteLength < DATA) {
+        throw new InvalidArgumentError(
+          `The buffer (${options.byteLength} bytes) is too small to hold a SharedOnceCell (at least ${DATA}): pass the \`buffer\` of one`,
+        );
+      }
       this.buffer = options;
       this.#w = new Int32Array(options, 0, 8);
-      if (options.byteLength < DATA || this.#w[MAGIC_WORD] !== MAGIC) {
+      if (Atomics.load(this.#w, MAGIC_WORD) !== MAGIC) {
         throw new InvalidArgumentError("The buffer does not hold a SharedOnceCell: pass the `buffer` of one");
       }
     } else {
-      const capacity = checkSize(options.capacity ?? 65536, "capacity", 1, 2 ** 30);
-      const leaseMs = checkSize(options.leaseMs ?? 10_000, "leaseMs", 1, 2 ** 30);
+      checkOptionKeys(options, ["capacity", "leaseMs", "onError", "codec"], "SharedOnceCell");
+      const capacity = checkSize(options.capacity ?? 65536, "capacity (bytes, 1..2^30)", 1, 2 ** 30);
+      const leaseMs = checkSize(options.leaseMs ?? 10_000, "leaseMs (1..2^30)", 1, 2 ** 30);
       const policy = options.onError ?? "retry";
       if (policy !== "retry" && policy !== "poison") {
         throw new InvalidArgumentError(`onError must be "poison" or "retry", got ${String(policy)}`);
       }
+      const codec = options.codec ?? "auto";
+      if (codec !== "auto" && codec !== "v8" && codec !== "portable")
+        throw new InvalidArgumentError(`codec must be "auto", "v8" or "portable", got ${String(codec)}`);
+      const codecId = codec === "portable" || (codec === "auto" && v8Codec === undefined) ? CODEC_PORTABLE : CODEC_V8;
+      codecOf(codecId);
       this.buffer = new SharedArrayBuffer(DATA + capacity);
       this.#w = new Int32Array(this.buffer, 0, 8);
       this.#w[LEASE_MS] = leaseMs;
       this.#w[POLICY] = policy === "poison" ? 1 : 0;
+      this.#w[CODEC] = codecId;
       new Float64Array(this.buffer, EPOCH_BYTE, 1)[0] = Date.now();
       Atomics.store(this.#w, MAGIC_WORD, MAGIC);
     }
+    this.#codec = codecOf(Atomics.load(this.#w, CODEC));
     this.#epoch = new Float64Array(this.buffer, EPOCH_BYTE, 1)[0] as number;
   }
 
@@ -116,12 +156,14 @@ export class SharedOnceCell<T> {
    * @param buffer The cell's `buffer`.
    * @returns The same cell, seen from this thread.
    * @throws {InvalidArgumentError} ERR_MEMKIT_INVALID_ARGUMENT when the buffer holds no cell.
+   * @throws {OnceUnsupportedError} ERR_MEMKIT_UNSUPPORTED where SharedArrayBuffer is unavailable.
    * @example
    * ```ts
    * const cell = SharedOnceCell.attach<Config>(workerData.cell);
    * ```
    */
   static attach<T>(buffer: SharedArrayBuffer): SharedOnceCell<T> {
+    requireSharedMemory();
     if (!(buffer instanceof SharedArrayBuffer)) {
       throw new InvalidArgumentError("SharedOnceCell.attach needs the SharedArrayBuffer of a SharedOnceCell");
     }
@@ -173,17 +215,18 @@ export class SharedOnceCell<T> {
     const phase = Atomics.load(this.#w, STATE) & 7;
     if (phase === POISONED) throw this.#poisoned();
     if (phase !== DONE) return { ok: false };
-    this.#local = { ok: true, value: deserialize(this.#bytes()) as T };
+    this.#local = { ok: true, value: this.#codec.decode(this.#bytes()) as T };
     return this.#local;
   }
 
-  #bytes(): Buffer {
-    return Buffer.from(new Uint8Array(this.buffer, DATA, Atomics.load(this.#w, LENGTH)));
+  #bytes(): Uint8Array {
+    // A private copy: decoders must not read memory another thread may still write.
+    return new Uint8Array(this.buffer, DATA, Atomics.load(this.#w, LENGTH)).slice();
   }
 
   #poisoned(): PoisonedError {
     const bytes = this.#bytes();
-    return new PoisonedError("SharedOnceCell", bytes.length === 0 ? undefined : reviveError(deserialize(bytes)));
+    return new PoisonedError("SharedOnceCell", bytes.length === 0 ? undefined : reviveError(this.#codec.decode(bytes)));
   }
 
   #now(): number {
@@ -202,6 +245,10 @@ export class SharedOnceCell<T> {
       // Empty, or the running initializer outlived its lease (its thread died): take over.
       if (phase === EMPTY || (phase === RUNNING && remaining < 0)) {
         const next = ((ticket + 1) << 3) | RUNNING;
+        // The lease is written before the state says RUNNING: a thread that sees the new state
+        // must never read the old lease (0 at first) and take over a live initializer. A
+        // contender that loses the race has only written another fresh lease, which is harmless.
+        Atomics.store(this.#w, LEASE, this.#now() + (this.#w[LEASE_MS] as number));
         if (Atomics.compareExchange(this.#w, STATE, state, next) !== state) continue;
         Atomics.store(this.#w, LEASE, this.#now() + (this.#w[LEASE_MS] as number));
         Atomics.add(this.#w, INITS, 1);
@@ -224,12 +271,20 @@ export class SharedOnceCell<T> {
   #serializeValue(value: T): Uint8Array {
     let bytes: Uint8Array;
     try {
-      bytes = serialize(value);
+      bytes = this.#codec.encode(value);
     } catch (error) {
       throw new NotSerializableError("The SharedOnceCell value", error);
     }
     if (bytes.length > this.capacity) throw new CapacityExceededError(bytes.length, this.capacity);
     return bytes;
+  }
+
+  #encodeError(error: unknown): Uint8Array {
+    try {
+      return this.#codec.encode(serializeError(error));
+    } catch {
+      return this.#codec.encode(serializeError(new Error(String(error).slice(0, 200))));
+    }
   }
 
   /**
@@ -249,9 +304,8 @@ export class SharedOnceCell<T> {
       return this.#local;
     }
     if (this.#w[POLICY] === 1) {
-      let bytes: Uint8Array = serialize(serializeError(outcome.error));
-      if (bytes.length > this.capacity)
-        bytes = serialize(serializeError(new Error(String(outcome.error).slice(0, 200))));
+      let bytes = this.#encodeError(outcome.error);
+      if (bytes.length > this.capacity) bytes = this.#encodeError(new Error(String(outcome.error).slice(0, 200)));
       // Too small even for that: publish the poison without its cause rather than not at all.
       this.#publish(ticket, bytes.length > this.capacity ? new Uint8Array(0) : bytes, POISONED);
     } else {
@@ -278,20 +332,25 @@ export class SharedOnceCell<T> {
    * ```
    */
   getOrInitSync(init: () => T): T {
-    if (this.#local.ok) return this.#local.value;
     checkFunction(init, "init");
+    if (this.#local.ok) return this.#local.value;
     for (;;) {
+      // This thread already runs this cell's initializer: blocking would wait for ourselves.
+      if (owners.has(this.buffer)) throw new ReentrantInitError("SharedOnceCell");
       const step = this.#step();
       if (step.kind === "value") return this.get() as T;
       if (step.kind === "wait") {
-        Atomics.wait(this.#w, STATE, step.observed, step.timeoutMs);
+        blockingWait(this.#w, step.observed, step.timeoutMs);
         continue;
       }
       let outcome: { ok: true; value: T } | { ok: false; error: unknown };
+      owners.set(this.buffer, { inflight: undefined });
       try {
-        outcome = { ok: true, value: init() };
+        outcome = { ok: true, value: runInScope(this.buffer, init) };
       } catch (error) {
         outcome = { ok: false, error };
+      } finally {
+        owners.delete(this.buffer);
       }
       const published = this.#finish(step.ticket, outcome);
       if (published !== undefined) return published.value;
@@ -300,43 +359,64 @@ export class SharedOnceCell<T> {
 
   /**
    * The value, without blocking: like `getOrInitSync` but `init` may be async and waiting uses
-   * `Atomics.waitAsync`, so it suits the main thread. An async initializer renews its lease.
+   * `Atomics.waitAsync` (keeping the event loop alive meanwhile), so it suits the main thread.
+   * An async initializer renews its lease. Callers in the thread that runs the initializer share
+   * it; the initializer itself awaiting this cell is `ReentrantInitError` (where
+   * `AsyncLocalStorage` exists; in browsers only before the initializer's first `await`).
    *
    * @param init Computes the value (may be async).
    * @returns The value.
    * @throws {CapacityExceededError} ERR_MEMKIT_CAPACITY_EXCEEDED when the value does not fit.
    * @throws {PoisonedError} ERR_MEMKIT_POISONED after a failure under "poison".
+   * @throws {ReentrantInitError} ERR_MEMKIT_REENTRANT_INIT when `init` waits on this cell.
    * @example
    * ```ts
    * const table = await cell.getOrInit(async () => buildTable());
    * ```
    */
   async getOrInit(init: () => T | Promise<T>): Promise<T> {
-    if (this.#local.ok) return this.#local.value;
     checkFunction(init, "init");
     for (;;) {
+      if (this.#local.ok) return this.#local.value;
+      const owner = owners.get(this.buffer);
+      if (owner !== undefined) {
+        if (owner.inflight === undefined || currentScope()?.has(this.buffer))
+          throw new ReentrantInitError("SharedOnceCell");
+        await owner.inflight.catch(() => undefined);
+        continue;
+      }
       const step = this.#step();
       if (step.kind === "value") return this.get() as T;
       if (step.kind === "wait") {
-        const waiting = Atomics.waitAsync(this.#w, STATE, step.observed, step.timeoutMs);
-        if (waiting.async) await waiting.value;
+        await waitAsync(this.#w, step.observed, step.timeoutMs);
         continue;
       }
-      const renew = setInterval(
-        () => Atomics.store(this.#w, LEASE, this.#now() + (this.#w[LEASE_MS] as number)),
-        Math.max(1, (this.#w[LEASE_MS] as number) / 3),
-      );
-      renew.unref();
-      let outcome: { ok: true; value: T } | { ok: false; error: unknown };
-      try {
-        outcome = { ok: true, value: await init() };
-      } catch (error) {
-        outcome = { ok: false, error };
-      } finally {
-        clearInterval(renew);
-      }
-      const published = this.#finish(step.ticket, outcome);
+      // Registered before `init` starts: a call from its synchronous part is re-entrant.
+      const mine: Owner = { inflight: undefined };
+      owners.set(this.buffer, mine);
+      const run = this.#runAsync(step.ticket, init);
+      mine.inflight = run;
+      const published = await run;
       if (published !== undefined) return published.value;
     }
+  }
+
+  async #runAsync(ticket: number, init: () => T | Promise<T>): Promise<{ value: T } | undefined> {
+    const renew = setInterval(
+      () => Atomics.store(this.#w, LEASE, this.#now() + (this.#w[LEASE_MS] as number)),
+      Math.max(1, (this.#w[LEASE_MS] as number) / 3),
+    );
+    (renew as { unref?: () => void }).unref?.();
+    let outcome: { ok: true; value: T } | { ok: false; error: unknown };
+    try {
+      outcome = { ok: true, value: await runInScope(this.buffer, init) };
+    } catch (error) {
+      outcome = { ok: false, error };
+    } finally {
+      clearInterval(renew);
+      // Cleared before the promise settles, so callers that joined it re-check a free cell.
+      owners.delete(this.buffer);
+    }
+    return this.#finish(ticket, outcome);
   }
 }

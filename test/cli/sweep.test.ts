@@ -21,6 +21,22 @@ describe("memkit sweep", () => {
     expect(report.runs.map((r: { outcome: string }) => r.outcome)).toEqual(["alloc-error", "leak"]);
   });
 
+  it("--seed is carried into the report and printed; a bad seed exits 2", () => {
+    const json = memkit("sweep", `${scenarios}#handled`, "--seed", "4242", "--json");
+    expect(json.status).toBe(0);
+    expect(JSON.parse(json.stdout).seed).toBe(4242);
+    expect(memkit("sweep", `${scenarios}#handled`, "--seed", "4242").stdout).toContain("seed 4242");
+    for (const bad of ["abc", "1.5", "-1", "4294967296"]) {
+      expect(memkit("sweep", `${scenarios}#handled`, "--seed", bad).status).toBe(2);
+    }
+  });
+
+  it("bad options exported with the scenario exit 2 with the option named", () => {
+    const result = memkit("sweep", `${scenarios}#badOptions`);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain("modes");
+  });
+
   it("a missing export or module exits 2", () => {
     expect(memkit("sweep", `${scenarios}#nope`).status).toBe(2);
     expect(memkit("sweep", "/no/such/file.mjs").status).toBe(2);

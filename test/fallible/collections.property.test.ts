@@ -1,7 +1,7 @@
 import fc from "fast-check";
+import { FaultInjector, HeapAllocator, HeapIntMap, HeapVec } from "memkit/fallible";
+import { Heap } from "memkit/heap";
 import { describe, expect, it } from "vitest";
-import { FaultInjector, HeapAllocator, HeapIntMap, HeapVec } from "../../src/fallible/index.js";
-import { Heap } from "../../src/heap/index.js";
 
 const injected = (seed: number) =>
   new FaultInjector(new HeapAllocator(Heap.create({ initialBytes: 8192, maxBytes: 4 << 20 })), {

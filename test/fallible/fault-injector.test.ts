@@ -1,13 +1,16 @@
-import { describe, expect, it } from "vitest";
 import {
   allocate,
   Budget,
+  benign,
   FaultInjector,
   HeapAllocator,
+  HeapIntMap,
+  HeapVec,
   mallocOrThrow,
   parseFaultSpec,
-} from "../../src/fallible/index.js";
-import { Heap } from "../../src/heap/index.js";
+} from "memkit/fallible";
+import { Heap } from "memkit/heap";
+import { describe, expect, it, vi } from "vitest";
 
 const base = () => new HeapAllocator(Heap.create({ initialBytes: 64 * 1024, maxBytes: 8 << 20 }));
 
@@ -181,5 +184,142 @@ describe("Budget", () => {
     const q = budget.tryRealloc(p, 100);
     expect(q).not.toBe(0);
     expect(budget.usedBytes).toBe(104);
+  });
+});
+
+const codeOf = (fn: () => unknown): unknown => {
+  try {
+    fn();
+  } catch (error) {
+    return (error as { code?: string }).code;
+  }
+  return "no error";
+};
+
+describe("FaultInjector edges (issue 12)", () => {
+  it("persistent mode honours times: nth 7, times 3 fails exactly 7, 8, 9 (SQLite: the Nth and the next R)", () => {
+    expect(failuresOf(new FaultInjector(base(), { nth: 7, times: 3, mode: "persistent" }), 30)).toEqual([7, 8, 9]);
+    expect(failuresOf(new FaultInjector(base(), { nth: 7, mode: "persistent" }), 10)).toEqual([7, 8, 9, 10]);
+  });
+
+  it.each([
+    [{ include: "parser" }, "ERR_MEMKIT_INVALID_ARGUMENT"],
+    [{ exclude: [42] }, "ERR_MEMKIT_INVALID_ARGUMENT"],
+    [{ mode: "sometimes" }, "ERR_MEMKIT_INVALID_ARGUMENT"],
+    [{ verbose: 3 }, "ERR_MEMKIT_INVALID_ARGUMENT"],
+    [{ recordAllSites: "yes" }, "ERR_MEMKIT_INVALID_ARGUMENT"],
+    [{ probabilty: 0.5 }, "ERR_MEMKIT_INVALID_ARGUMENT"],
+    [{ seed: "x" }, "ERR_MEMKIT_INVALID_SIZE"],
+    [{ seed: 1.9 }, "ERR_MEMKIT_INVALID_SIZE"],
+    [{ seed: 2 ** 32 + 5 }, "ERR_MEMKIT_INVALID_SIZE"],
+    [{ seed: -1 }, "ERR_MEMKIT_INVALID_SIZE"],
+    [{ probability: "0.5" }, "ERR_MEMKIT_INVALID_SIZE"],
+    [{ probability: 2 }, "ERR_MEMKIT_INVALID_SIZE"],
+    [{ probability: Number.NaN }, "ERR_MEMKIT_INVALID_SIZE"],
+    [{ nth: 0 }, "ERR_MEMKIT_INVALID_SIZE"],
+    [{ interval: 0 }, "ERR_MEMKIT_INVALID_SIZE"],
+    [{ times: -1 }, "ERR_MEMKIT_INVALID_SIZE"],
+  ])("option %j is refused when given (%s)", (options, code) => {
+    expect(codeOf(() => new FaultInjector(base(), options as never))).toBe(code);
+  });
+
+  it("probability: 2 reports the value given, not -1", () => {
+    let error: { value?: unknown } = {};
+    try {
+      new FaultInjector(base(), { probability: 2 });
+    } catch (e) {
+      error = e as { value?: unknown };
+    }
+    expect(error.value).toBe(2);
+  });
+
+  it.each([
+    "p=",
+    "nth=",
+    "times",
+    "seed=abc",
+    "seed=1.5",
+    "seed=4294967296",
+    "p=2",
+    "p=150%",
+    "interval=0",
+    "verbose=3",
+    "mode=",
+    "include=",
+  ])("MEMKIT_FAULTS %j is a typed error, never a silent 0", (spec) => {
+    expect(codeOf(() => parseFaultSpec(spec))).toBe("ERR_MEMKIT_INVALID_ARGUMENT");
+  });
+
+  it("every seed has its own sequence (0/1, 2^32-1/0, neighbours); the same seed replays", () => {
+    const pattern = (seed: number) => failuresOf(new FaultInjector(base(), { probability: 0.5, seed }), 64).join(",");
+    const seeds = [0, 1, 2, 5, 2 ** 32 - 1, 2 ** 31];
+    const patterns = seeds.map(pattern);
+    expect(new Set(patterns).size).toBe(seeds.length);
+    expect(pattern(5)).toBe(patterns[3]);
+  });
+
+  it("without a seed one is drawn, shown in seed and report(), and replays the run", () => {
+    const first = new FaultInjector(base(), { probability: 0.3 });
+    const failed = failuresOf(first, 100);
+    expect(first.report()).toContain(`seed ${first.seed}`);
+    expect(failuresOf(new FaultInjector(base(), { probability: 0.3, seed: first.seed }), 100)).toEqual(failed);
+  });
+
+  it("interval counts only allocations that passed the filters (kernel failslab)", () => {
+    const injector = new FaultInjector(base(), { interval: 2, minSize: 64 });
+    const sizes = [8, 64, 8, 8, 64, 8, 64, 64];
+    const failed = sizes.flatMap((bytes, i) => {
+      const p = injector.tryMalloc(bytes);
+      if (p !== 0) injector.free(p);
+      return p === 0 ? [i] : [];
+    });
+    expect(failed).toEqual([4, 7]); // the 2nd and 4th allocation of >= 64 bytes
+    expect(injector.eligible).toBe(4);
+  });
+
+  it("verbose: 1 logs one line per injection, 2 adds the stack", () => {
+    const log = vi.spyOn(console, "error").mockImplementation(() => {});
+    try {
+      failuresOf(new FaultInjector(base(), { nth: 2, verbose: 1, seed: 9 }), 3);
+      failuresOf(new FaultInjector(base(), { nth: 1, verbose: 2, seed: 9 }), 1);
+      expect(log).toHaveBeenCalledTimes(2);
+      expect(String(log.mock.calls[0]?.[0]).split("\n")).toHaveLength(1);
+      expect(String(log.mock.calls[1]?.[0]).split("\n").length).toBeGreaterThan(1);
+    } finally {
+      log.mockRestore();
+    }
+  });
+
+  it("pending counts down to the nth failure, then -1 (sqlite3_memdebug_pending)", () => {
+    const injector = new FaultInjector(base(), { nth: 3 });
+    const seen = [injector.pending];
+    for (let i = 0; i < 4; i++) {
+      const p = injector.tryMalloc(8);
+      if (p !== 0) injector.free(p);
+      seen.push(injector.pending);
+    }
+    expect(seen).toEqual([2, 1, 0, -1, -1]);
+    expect(new FaultInjector(base(), { interval: 2 }).pending).toBe(-1);
+  });
+
+  it("failures inside benign() are recorded and counted as benign", () => {
+    const injector = new FaultInjector(base(), { interval: 1 });
+    expect(benign(() => injector.tryMalloc(8))).toBe(0);
+    expect(injector.tryMalloc(8)).toBe(0);
+    expect(injector.records.map((r) => r.benign)).toEqual([true, false]);
+    expect(injector.benignFailures).toBe(1);
+  });
+});
+
+describe("strict input of the other layers", () => {
+  it.each([
+    ["Budget with an unknown option", () => new Budget(base(), { hardbytes: 10 } as never)],
+    ["Budget with a non-function onSoftLimit", () => new Budget(base(), { onSoftLimit: "warn" } as never)],
+    ["Budget over a non-allocator", () => new Budget({} as never)],
+    ["FaultInjector over a non-allocator", () => new FaultInjector(42 as never)],
+    ["HeapVec of a non-typed-array type", () => new HeapVec(base(), Array as never)],
+    ["HeapIntMap over a non-allocator", () => new HeapIntMap(null as never, Uint32Array)],
+  ])("%s is ERR_MEMKIT_INVALID_ARGUMENT", (_what, make) => {
+    expect(codeOf(make)).toBe("ERR_MEMKIT_INVALID_ARGUMENT");
   });
 });

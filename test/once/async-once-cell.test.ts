@@ -1,5 +1,5 @@
+import { AsyncLazy, AsyncOnceCell } from "memkit/once";
 import { describe, expect, it } from "vitest";
-import { AsyncLazy, AsyncOnceCell } from "../../src/once/index.js";
 
 const tick = (ms = 0) => new Promise((r) => setTimeout(r, ms));
 
@@ -107,8 +107,128 @@ describe("AsyncLazy", () => {
     let calls = 0;
     const lazy = new AsyncLazy(async () => ++calls);
     expect(lazy.peek()).toEqual({ ok: false });
-    expect(await Promise.all([lazy.get(), lazy.get(), lazy.get()])).toEqual([1, 1, 1]);
+    expect(lazy.get()).toBeUndefined();
+    expect(calls).toBe(0);
+    expect(await Promise.all([lazy.force(), lazy.force(), lazy.force()])).toEqual([1, 1, 1]);
+    expect(lazy.get()).toBe(1);
     expect(lazy.isInitialized).toBe(true);
     expect(lazy.peek()).toEqual({ ok: true, value: 1 });
+  });
+});
+
+describe("AsyncOnceCell: every problem is a rejection, never a synchronous throw", () => {
+  const codeOf = async (p: () => Promise<unknown>) => {
+    let promise: Promise<unknown>;
+    try {
+      promise = p();
+    } catch (error) {
+      return `threw synchronously: ${(error as { code?: string }).code}`;
+    }
+    return promise.then(
+      () => "resolved",
+      (error: { code?: string }) => error.code,
+    );
+  };
+
+  it("getOrInit(42) rejects with ERR_MEMKIT_INVALID_ARGUMENT, also once initialized", async () => {
+    const cell = new AsyncOnceCell<number>();
+    expect(await codeOf(() => cell.getOrInit(42 as unknown as () => number))).toBe("ERR_MEMKIT_INVALID_ARGUMENT");
+    await cell.getOrInit(() => 1);
+    expect(await codeOf(() => cell.getOrInit(42 as unknown as () => number))).toBe("ERR_MEMKIT_INVALID_ARGUMENT");
+  });
+
+  it("a bad timeoutMs or signal rejects before init starts", async () => {
+    const cell = new AsyncOnceCell<number>();
+    let started = 0;
+    const init = () => ++started;
+    expect(await codeOf(() => cell.getOrInit(init, { timeoutMs: -1 }))).toBe("ERR_MEMKIT_INVALID_SIZE");
+    expect(await codeOf(() => cell.getOrInit(init, { timeoutMs: 1.5 }))).toBe("ERR_MEMKIT_INVALID_SIZE");
+    expect(await codeOf(() => cell.getOrInit(init, { signal: "x" as unknown as AbortSignal }))).toBe(
+      "ERR_MEMKIT_INVALID_ARGUMENT",
+    );
+    expect(started).toBe(0);
+    expect(cell.isInitialized).toBe(false);
+  });
+
+  it("an init that awaits its own cell rejects with ERR_MEMKIT_REENTRANT_INIT", async () => {
+    const cell: AsyncOnceCell<number> = new AsyncOnceCell<number>();
+    const result = await codeOf(() =>
+      cell.getOrInit(async () => {
+        await tick();
+        return (await cell.getOrInit(async () => 1)) + 1;
+      }),
+    );
+    expect(result).toBe("ERR_MEMKIT_REENTRANT_INIT");
+  });
+});
+
+describe("AsyncOnceCell.wait (Rust's OnceLock::wait)", () => {
+  it("waits for a value stored elsewhere without starting any initialization", async () => {
+    const cell = new AsyncOnceCell<number>();
+    let settled = false;
+    const waiting = cell.wait().then((v) => {
+      settled = true;
+      return v;
+    });
+    await tick(2);
+    expect(settled).toBe(false);
+    expect(cell.isInitialized).toBe(false);
+    await cell.getOrInit(async () => 7);
+    expect(await waiting).toBe(7);
+    const later = cell.wait();
+    expect(await later).toBe(7);
+    const other = new AsyncOnceCell<string>();
+    const viaSet = other.wait();
+    other.set("set");
+    expect(await viaSet).toBe("set");
+  });
+
+  it("rejects when the cell becomes poisoned, and per waiter on timeout", async () => {
+    const cell = new AsyncOnceCell<number>({ onError: "poison" });
+    const waiting = cell.wait();
+    await expect(cell.getOrInit(() => Promise.reject(new Error("down")))).rejects.toThrow("down");
+    await expect(waiting).rejects.toMatchObject({ code: "ERR_MEMKIT_POISONED" });
+    await expect(new AsyncOnceCell<number>().wait({ timeoutMs: 1 })).rejects.toMatchObject({
+      code: "ERR_MEMKIT_TIMEOUT",
+    });
+  });
+});
+
+describe("AsyncOnceCell options", () => {
+  it("a misspelt option or a bad retry count is a typed error", () => {
+    expect(() => new AsyncOnceCell({ retry: 2 } as never)).toThrow(
+      expect.objectContaining({ code: "ERR_MEMKIT_INVALID_ARGUMENT" }),
+    );
+    expect(() => new AsyncOnceCell({ retries: -1 })).toThrow(
+      expect.objectContaining({ code: "ERR_MEMKIT_INVALID_SIZE" }),
+    );
+  });
+});
+
+describe("AsyncOnceCell: trySet and take (Rust's set -> Err(value), take/into_inner)", () => {
+  it("trySet hands back the rejected value and the one held", async () => {
+    const cell = new AsyncOnceCell<{ n: number }>();
+    const first = { n: 1 };
+    const second = { n: 2 };
+    expect(cell.trySet(first)).toEqual({ ok: true, value: first });
+    const rejected = cell.trySet(second);
+    expect(rejected.ok).toBe(false);
+    expect(rejected.value).toBe(second);
+    expect(!rejected.ok && rejected.current).toEqual({ ok: true, value: first });
+  });
+
+  it("take empties the cell (and clears poison); refused while an init runs", async () => {
+    const cell = new AsyncOnceCell<number>({ onError: "poison" });
+    await cell.getOrInit(() => 7);
+    expect(cell.take()).toEqual({ ok: true, value: 7 });
+    expect(cell.take()).toEqual({ ok: false });
+    await expect(cell.getOrInit(() => Promise.reject(new Error("x")))).rejects.toThrow("x");
+    expect(cell.isPoisoned).toBe(true);
+    cell.take();
+    let release = () => {};
+    const running = cell.getOrInit(() => new Promise<number>((r) => (release = () => r(9))));
+    expect(() => cell.take()).toThrow(expect.objectContaining({ code: "ERR_MEMKIT_REENTRANT_INIT" }));
+    release();
+    expect(await running).toBe(9);
   });
 });

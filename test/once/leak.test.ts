@@ -1,5 +1,5 @@
+import { leak, leaked } from "memkit/once";
 import { describe, expect, it } from "vitest";
-import { leak, leaked } from "../../src/once/index.js";
 
 describe("leak", () => {
   it("pins a value with label and call site until released", () => {

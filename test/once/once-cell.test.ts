@@ -1,5 +1,5 @@
+import { Lazy, Once, OnceCell } from "memkit/once";
 import { describe, expect, it } from "vitest";
-import { Lazy, Once, OnceCell } from "../../src/once/index.js";
 
 const codeOf = (fn: () => unknown) => {
   try {
@@ -84,7 +84,10 @@ describe("Lazy", () => {
     let calls = 0;
     const lazy = new Lazy(() => ++calls);
     expect(lazy.peek()).toEqual({ ok: false });
+    expect(lazy.get()).toBeUndefined(); // Rust's Lazy::get: never forces
+    expect(calls).toBe(0);
     expect(lazy.value).toBe(1);
+    expect(lazy.force()).toBe(1);
     expect(lazy.get()).toBe(1);
     expect(calls).toBe(1);
     expect(lazy.isInitialized).toBe(true);
@@ -168,5 +171,35 @@ describe("Once", () => {
   it("re-entrant callOnce is a typed error", () => {
     const once = new Once();
     expect(codeOf(() => once.callOnce(() => once.callOnce(() => {})))).toBe("ERR_MEMKIT_REENTRANT_INIT");
+  });
+});
+
+describe("edges (issue 12)", () => {
+  it("Once.callOnce(42) is a typed error that leaves the Once usable (not poisoned, not running)", () => {
+    const once = new Once();
+    expect(codeOf(() => once.callOnce(42 as unknown as () => void))).toBe("ERR_MEMKIT_INVALID_ARGUMENT");
+    expect(once.isPoisoned).toBe(false);
+    let ran = 0;
+    once.callOnce(() => ran++);
+    expect(ran).toBe(1);
+    expect(codeOf(() => once.callOnceForce(42 as unknown as () => void))).toBe("ERR_MEMKIT_INVALID_ARGUMENT");
+  });
+
+  it("OnceCell.trySet gives the rejected value back with the held one", () => {
+    const cell = new OnceCell<string>();
+    expect(cell.trySet("a")).toEqual({ ok: true, value: "a" });
+    expect(cell.trySet("b")).toEqual({ ok: false, value: "b", current: { ok: true, value: "a" } });
+    expect(cell.get()).toBe("a");
+  });
+
+  it("a misspelt option is a typed error, not ignored", () => {
+    expect(codeOf(() => new Lazy(() => 1, { onerror: "retry" } as never))).toBe("ERR_MEMKIT_INVALID_ARGUMENT");
+    expect(codeOf(() => new Lazy(() => 1, "poison" as never))).toBe("ERR_MEMKIT_INVALID_ARGUMENT");
+  });
+
+  it("OnceCell.getOrInit(42) is a typed error even once initialized", () => {
+    const cell = new OnceCell<number>();
+    cell.set(1);
+    expect(codeOf(() => cell.getOrInit(42 as unknown as () => number))).toBe("ERR_MEMKIT_INVALID_ARGUMENT");
   });
 });

@@ -12,8 +12,8 @@ export const sweepCommand: Command = {
   name: "sweep",
   summary: "Fail each allocation of a scenario in turn and report the sites that do not handle it",
   usage:
-    "memkit sweep <module>[#export] [--max N] [--json]   (the export: (allocator) => result, or { scenario, options })",
-  options: { max: { type: "string" } },
+    "memkit sweep <module>[#export] [--max N] [--seed N] [--json]   (the export: (allocator) => result, or { scenario, options }; --seed replays a run's random choices)",
+  options: { max: { type: "string" }, seed: { type: "string" } },
   reports: true,
   allowPositionals: true,
   async run({ values, positionals }, io) {
@@ -25,6 +25,14 @@ export const sweepCommand: Command = {
     const max = values.max === undefined ? undefined : Number(values.max);
     if (max !== undefined && !(Number.isInteger(max) && max > 0)) {
       io.err(`memkit sweep: --max must be a positive whole number, got ${String(values.max)}`);
+      return 2;
+    }
+    const seedText = values.seed;
+    if (
+      seedText !== undefined &&
+      !(typeof seedText === "string" && /^\d+$/.test(seedText) && Number(seedText) < 2 ** 32)
+    ) {
+      io.err(`memkit sweep: --seed must be a whole number from 0 to 4294967295, got ${String(seedText)}`);
       return 2;
     }
     const hash = target.lastIndexOf("#");
@@ -46,9 +54,19 @@ export const sweepCommand: Command = {
     const options = {
       ...(typeof exported === "object" ? exported.options : {}),
       ...(max === undefined ? {} : { maxAllocations: max }),
+      ...(seedText === undefined ? {} : { seed: Number(seedText) }),
       onProgress: (done: number, total: number) => progress.update(`sweeping: run ${done} of ${total}`),
     };
-    const report = await sweepAllocations(scenario, options);
+    let report: Awaited<ReturnType<typeof sweepAllocations>>;
+    try {
+      report = await sweepAllocations(scenario, options);
+    } catch (error) {
+      progress.done();
+      const code = (error as { code?: unknown }).code;
+      if (code !== "ERR_MEMKIT_INVALID_ARGUMENT" && code !== "ERR_MEMKIT_INVALID_SIZE") throw error;
+      io.err(`memkit sweep: ${(error as Error).message}`);
+      return 2;
+    }
     progress.done();
     if (values.json === true) io.out(JSON.stringify(report, null, 2));
     else {

@@ -37,6 +37,10 @@ export const onceSection: DemoSection = {
       throw new Error("not yet");
     });
     io.out(`OnceCell: failed init leaves it empty (ok: ${retried.ok}); next call -> ${cell.getOrInit(() => "ready")}`);
+    const lost = cell.trySet("late");
+    io.out(
+      `OnceCell.trySet("late"): ok ${lost.ok}, handed back ${JSON.stringify(lost.value)} (Rust's set -> Err(value))`,
+    );
     const asyncCell = new AsyncOnceCell<number>();
     let calls = 0;
     await Promise.all(Array.from({ length: 1000 }, () => asyncCell.getOrInit(async () => ++calls)));
