@@ -34,11 +34,9 @@ const HEAP_NO_SAB = "heap: Backing touches an undefined SharedArrayBuffer on a p
 const ONCE_NODE = "once/fallible: top-level node: imports do not bundle for the browser (oncefall issue)";
 const pending: Record<string, string> = {
   "plain heap": `${HEAP_REGISTRATION}; ${HEAP_NO_SAB}`,
-  "plain once": ONCE_NODE,
   "plain fallible": `${ONCE_NODE}; ${HEAP_REGISTRATION}`,
   "plain ffi": `${ONCE_NODE}; ${HEAP_REGISTRATION}`,
   "plain shared-refused": `${HEAP_NO_SAB}; ${HEAP_REGISTRATION}`,
-  "plain shared-once-refused": `${ONCE_NODE}; SharedOnceCell needs the same typed COOP/COEP error (oncefall issue)`,
   "isolated heap": HEAP_REGISTRATION,
   "isolated isolated-main": `${HEAP_REGISTRATION}; ${ONCE_NODE}`,
 };

@@ -13,7 +13,21 @@ export const sweepCommand: Command = {
   summary: "Fail each allocation of a scenario in turn and report the sites that do not handle it",
   usage:
     "memkit sweep <module>[#export] [--max N] [--seed N] [--json]   (the export: (allocator) => result, or { scenario, options }; --seed replays a run's random choices)",
-  options: { max: { type: "string" }, seed: { type: "string" } },
+  options: {
+    max: {
+      type: "string",
+      valueName: "N",
+      description: "Sweep at most the first N allocations",
+      defaultValue: "10000",
+    },
+    seed: {
+      type: "string",
+      valueName: "N",
+      description: "Seed of the run's random choices (injection and failpoint probabilities); the report prints it",
+      defaultValue: "drawn at random",
+    },
+  },
+  exitCodes: [{ code: 1, meaning: "an allocation site does not handle failure (the report names it)" }],
   reports: true,
   allowPositionals: true,
   async run({ values, positionals }, io) {
