@@ -11,6 +11,7 @@ import type {
   ModuleTask,
   ReusePolicy,
 } from "./isolator-options.js";
+import { rssAllowance } from "./oom-signals.js";
 import { type KillReason, type Settled, settle, startError } from "./outcome.js";
 import type { Task } from "./protocol.js";
 import { type ChildFactory, runtimeFor, runtimeNames } from "./runtimes.js";
@@ -23,10 +24,6 @@ export type { CallOptions, CallStats, IsolateMode, IsolatorOptions, ModuleTask, 
 const FILE_THRESHOLD = 1 << 20;
 const MIB = 1024 * 1024;
 
-/** Bytes a call may grow the child's resident memory by under `memoryLimitMb` (see its doc). */
-function rssAllowance(limitMb: number): number {
-  return (limitMb + Math.max(32, limitMb / 2)) * MIB;
-}
 const everyChild = new Set<IsolatedChild>();
 let exitHookInstalled = false;
 

@@ -37,3 +37,11 @@ export function oomKillCount(): number | undefined {
     return undefined;
   }
 }
+
+/**
+ * Bytes a call may grow the child's resident memory by under `memoryLimitMb`: the limit plus
+ * headroom for V8's young generation and code (half the limit, at least 32 MiB).
+ */
+export function rssAllowance(limitMb: number): number {
+  return (limitMb + Math.max(32, limitMb / 2)) * 1024 * 1024;
+}
