@@ -66,7 +66,7 @@ describe("idle children", () => {
     const tag = `idle-${process.pid}`;
     await using isolator = new Isolator({
       output: "ignore",
-      idleTimeoutMs: 200,
+      idleTimeoutMs: 500,
       env: { ...process.env, MEMKIT_TEST_TAG: tag },
     });
     await isolator.warm();
