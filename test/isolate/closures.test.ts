@@ -94,6 +94,8 @@ describe("closures", () => {
         }
         class Local {
           #secret = 1;
+          declaredField: number | undefined;
+          initialised = 2;
           static make() {
             return new Local();
           }
