@@ -17,7 +17,7 @@ import double from "./isolate/pool-task.js";
 
 const here = (name: string) => fileURLToPath(new URL(`./isolate/${name}`, import.meta.url));
 const SAMPLES = 40;
-const SUSTAINED = 2000;
+const SUSTAINED = 3000;
 const ms = (x: number) => x * 1e6;
 
 function row(name: string, sorted: number[], extra: Record<string, number | string> = {}): Contender {
@@ -80,7 +80,7 @@ backToBack.push(await sustained("cold Worker per call", 10, coldWorker));
 
 // Sustained calls. The machine is shared, so its load drifts during a run: every contender is
 // measured in several short rounds, interleaved, and the median round is reported.
-const ROUNDS = 5;
+const ROUNDS = 15;
 const PER_ROUND = SUSTAINED / ROUNDS;
 const piscina = new Piscina({ filename: here("pool-task.js"), minThreads: 2, maxThreads: 2 });
 const tinyThreads = new Tinypool({ filename: here("pool-task.js"), minThreads: 2, maxThreads: 2 });
