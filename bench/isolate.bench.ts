@@ -91,7 +91,7 @@ const tinyProcesses = new Tinypool({
   maxThreads: 2,
 });
 const isolators = [
-  // Default settings: reuse: true recycles each child after 1000 calls; and recycling every 100.
+  // Default settings (reuse: true recycles each child after 10 000 calls), and recycling every 100.
   ["memkit process, reuse (defaults)", new Isolator({ mode: "process", output: "ignore", reuse: true })],
   [
     "memkit process, reuse, maxCalls 100",

@@ -22,9 +22,10 @@ import { toTask } from "./task.js";
 export type { CallOptions, CallStats, IsolateMode, IsolatorOptions, ModuleTask, ReusePolicy };
 
 const FILE_THRESHOLD = 1 << 20;
-// Starting a child costs as much CPU as hundreds of trivial calls (measured on 2 cores: a
-// worker ~5 ms, a process more), so recycling every 100 calls cost ~30% of reuse throughput.
-const DEFAULT_MAX_CALLS = 1000;
+// Starting a child costs as much CPU as thousands of trivial calls (measured on 2 cores: a
+// process ~100 ms with its watchdog thread and warm-up, a worker ~30 ms; a trivial call ~0.1 ms),
+// so recycling every 100 calls cut reuse throughput to a fraction of a plain pool's.
+const DEFAULT_MAX_CALLS = 10_000;
 // A child's replacement starts when the child has served this share of `maxCalls`.
 const PREBOOT_AT = 0.75;
 const MIB = 1024 * 1024;
