@@ -175,7 +175,8 @@ export class Isolator {
     this.#replacing = true;
     setImmediate(() => {
       this.#replacing = false;
-      if (!this.#closed && !this.#idle.some((c) => !c.isReady && !c.exited)) this.#park(this.#spawn(), false);
+      // A fresh child already waiting (a spare, ready or starting) is the replacement.
+      if (!this.#closed && !this.#idle.some((c) => c.calls === 0 && !c.exited)) this.#park(this.#spawn(), false);
     }).unref();
   }
 
@@ -236,6 +237,9 @@ export class Isolator {
       // The replacement spare starts when this call ends (#afterCall): on a small machine a
       // process starting beside the call would steal its CPU (measured: 2.4 -> 7 ms per call).
       const child = this.#takeIdle() ?? this.#spawn();
+      // Reused children stay, so the spares must be topped up when one is taken: else the next
+      // concurrent call (or a recycle) waits for a cold start. It starts off this call's path.
+      if (this.#reuse !== undefined && this.#idle.length < this.#spares) this.#replenishSoon();
       // A caller is waiting now: the child must keep the event loop alive until it answers.
       child.ref();
       try {
