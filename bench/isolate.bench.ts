@@ -12,7 +12,7 @@ import { Isolator } from "memkit/isolate";
 import { Piscina } from "piscina";
 import { Tinypool } from "tinypool";
 import { type Contender, runBenchmark } from "./harness.js";
-import { percentile, throughput, timeCalls } from "./isolate/manual.js";
+import { cpuWithChildren, percentile, throughput, timeCalls } from "./isolate/manual.js";
 import double from "./isolate/pool-task.js";
 
 const here = (name: string) => fileURLToPath(new URL(`./isolate/${name}`, import.meta.url));
@@ -108,16 +108,25 @@ const contenders: [string, () => Promise<unknown>][] = [
   ["tinypool warm (2 threads)", () => tinyThreads.run(21)],
   ["tinypool warm (2 child processes)", () => tinyProcesses.run(21)],
 ];
-const rounds = new Map<string, { seq: number[]; four: number[]; times: number[] }>();
+interface Round {
+  seq: number[];
+  four: number[];
+  times: number[];
+  /** CPU (caller and children) over every round, µs. */
+  cpu: number;
+}
+const rounds = new Map<string, Round>();
 for (const [name, call] of contenders) {
   for (let i = 0; i < 50; i++) await call();
-  rounds.set(name, { seq: [], four: [], times: [] });
+  rounds.set(name, { seq: [], four: [], times: [], cpu: 0 });
 }
 for (let round = 0; round < ROUNDS; round++) {
   for (const [name, call] of contenders) {
-    const entry = rounds.get(name) as { seq: number[]; four: number[]; times: number[] };
+    const entry = rounds.get(name) as Round;
+    const cpu = cpuWithChildren();
     entry.seq.push((await throughput(PER_ROUND, 1, call)).perSecond);
     const four = await throughput(PER_ROUND, 4, call);
+    entry.cpu += cpuWithChildren() - cpu;
     entry.four.push(four.perSecond);
     entry.times.push(...four.sorted);
   }
@@ -128,13 +137,15 @@ const median = (values: number[]) =>
     0.5,
   );
 const reuseRows: Contender[] = contenders.map(([name]) => {
-  const { seq, four, times } = rounds.get(name) as { seq: number[]; four: number[]; times: number[] };
+  const { seq, four, times, cpu } = rounds.get(name) as Round;
+  // CPU per call (caller and children, both runs) does not depend on how loaded the machine is.
   return row(
     name,
     times.sort((a, b) => a - b),
     {
       "calls/s seq": Math.round(median(seq)),
       "calls/s x4": Math.round(median(four)),
+      "CPU µs/call": Math.round(cpu / (ROUNDS * PER_ROUND * 2)),
     },
   );
 });
