@@ -424,7 +424,6 @@ export class Isolator {
             if (rss > peakRss) peakRss = rss;
             if (limitMb !== undefined && rss - rssStart > rssAllowance(limitMb)) stop({ kind: "rss", limitMb });
           }, 20);
-    child.ref();
     return {
       stop() {
         if (timer !== undefined) clearTimeout(timer);
