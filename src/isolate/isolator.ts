@@ -352,7 +352,7 @@ export class Isolator {
     const limitMb = this.#limitMb;
     // Resident memory is read (from /proc) only when a limit or the figures need it.
     const watch = this.#watch(child, timeoutMs, signal, limitMb, limitMb !== undefined || statsRequested);
-    const scratch = child.mode === "process" ? this.#scratch.take() : undefined;
+    const scratch = child.mode === "process" ? this.#scratch.tryTake() : undefined;
     let outcome: CallOutcome;
     try {
       const id = this.#nextId++;
