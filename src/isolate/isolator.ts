@@ -12,7 +12,7 @@ import type {
   ReusePolicy,
 } from "./isolator-options.js";
 import { rssAllowance } from "./oom-signals.js";
-import { type KillReason, type Settled, settle, startError } from "./outcome.js";
+import { addClosureHint, type KillReason, type Settled, settle, startError } from "./outcome.js";
 import type { Task } from "./protocol.js";
 import { type ChildFactory, runtimeFor, runtimeNames } from "./runtimes.js";
 import { ScratchFiles } from "./scratch.js";
@@ -383,7 +383,10 @@ export class Isolator {
     }
     const dead = watch.killed() !== undefined || outcome.type === "exit";
     this.#afterCall(child, dead, settled.ok ? settled.stats?.heapUsedBytes : undefined);
-    if (!settled.ok) throw settled.error;
+    if (!settled.ok) {
+      if (task.kind === "source" && outcome.type === "threw") addClosureHint(settled.error);
+      throw settled.error;
+    }
     const stats = settled.stats;
     return {
       value: settled.value,

@@ -162,6 +162,21 @@ describe("closures", () => {
   });
 });
 
+describe("a closure the check lets through", () => {
+  it("comes back as its own ReferenceError, with a hint naming the variable", async () => {
+    // A name reached through `typeof` is never refused before spawning, since it may be guarded.
+    const error = await failure(
+      isolator.run(() => {
+        // @ts-expect-error -- deliberately undeclared: the child has no `callerOnly`
+        if (typeof callerOnly === "string" || true) return callerOnly;
+      }),
+    );
+    expect(error).toBeInstanceOf(ReferenceError);
+    expect(executionOf(error)).toBe("ran");
+    expect(error.hint).toEqual(expect.stringContaining("callerOnly"));
+  });
+});
+
 describe("results that cannot travel", () => {
   it("a generator result is named as one (not 'a  object')", async () => {
     const error = await failure(
