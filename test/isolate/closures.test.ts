@@ -166,10 +166,13 @@ describe("a closure the check lets through", () => {
   it("comes back as its own ReferenceError, with a hint naming the variable", async () => {
     // A name reached through `typeof` is never refused before spawning, since it may be guarded.
     const error = await failure(
-      isolator.run(() => {
-        // @ts-expect-error -- deliberately undeclared: the child has no `callerOnly`
-        if (typeof callerOnly === "string" || true) return callerOnly;
-      }),
+      isolator.run(
+        (always: boolean) => {
+          // @ts-expect-error -- deliberately undeclared: the child has no `callerOnly`
+          if (typeof callerOnly === "string" || always) return callerOnly;
+        },
+        { args: [true] },
+      ),
     );
     expect(error).toBeInstanceOf(ReferenceError);
     expect(executionOf(error)).toBe("ran");
