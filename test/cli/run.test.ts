@@ -69,7 +69,7 @@ describe.concurrent("memkit run", () => {
     expect((await memkit("run")).status).toBe(2);
     const help = await memkit("run", "--help");
     expect(help.status).toBe(0);
-    for (const line of ["0  ok", "1  threw", "3  out-of-memory", "5  exited", "6  timeout", "8  not-run"])
+    for (const line of ["0  success", "1  threw", "3  out-of-memory", "5  exited", "6  timeout", "8  not-run"])
       expect(help.stdout).toContain(line);
   });
 });

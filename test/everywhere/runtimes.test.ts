@@ -3,7 +3,7 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { findRuntime, type OtherRuntime } from "../helpers/runtimes.js";
-import { type ExampleName, exampleNames } from "./bundle.js";
+import { exampleNames } from "./bundle.js";
 import { toolOrSkip } from "./tools.js";
 
 // Deliverable 3 of issue #14: each module's README example, run from the built package under Deno
@@ -19,18 +19,11 @@ const argsFor: Record<OtherRuntime, string[]> = {
   bun: [runner],
 };
 
-// Known defects another branch of issue #14 fixes: `it.fails` until merged, then flip to `it`.
-const pending: Partial<Record<`${OtherRuntime}:${ExampleName}`, string>> = {
-  "bun:isolate": "isolate: process mode crashes under Bun (child.channel.unref is missing; isolate issue)",
-};
-
 for (const runtime of ["deno", "bun"] as const) {
   const binary = toolOrSkip(runtime, findRuntime(runtime), `npm install -g ${runtime}`);
   describe.skipIf(binary === undefined)(`${runtime}: each README example runs from the built package`, () => {
     for (const name of exampleNames) {
-      const known = pending[`${runtime}:${name}`];
-      const test = known === undefined ? it : it.fails;
-      test(`${name}${known ? ` (known defect: ${known})` : ""}`, async () => {
+      it(name, async () => {
         const { stdout } = await run(binary as string, [...argsFor[runtime], name], {
           cwd: root,
           timeout: 90_000,

@@ -22,17 +22,17 @@ const USAGE = `memkit run [--mode process|worker] [--memory MB] [--timeout S] [-
   arguments that start with "-".
 
   --json prints one JSON document on stdout and nothing else: the script's own stdout goes to
-  stderr. Fields: script, mode, outcome, status, exitCode, signal, detail, peakRssBytes, seconds.
+  stderr. Fields: script, mode, outcome, status, exitCode, signal, detail, peakRssBytes, seconds.`;
 
-Exit status:
-  0  ok             the script ended with status 0
-  1  threw          an uncaught exception or unhandled rejection (node's status 1)
-  2  usage          bad flags or no script
-  3  out-of-memory  V8 heap limit (--memory) or resident memory past the limit
-  4  crashed        killed by a signal (SIGSEGV, SIGABRT, SIGKILL, Ctrl-C ...)
-  5  exited         process.exit(n) with n != 0 (n is in exitCode)
-  6  timeout        ran past --timeout seconds; its process group was killed
-  8  not-run        the script was not started (missing file, runtime refused a flag)`;
+/** What each outcome's exit status means, for `--help` (0 and 2 are added by the help printer). */
+const EXIT_CODES = [
+  { code: 1, meaning: "threw: an uncaught exception or unhandled rejection (node's status 1)" },
+  { code: 3, meaning: "out-of-memory: V8 heap limit (--memory) or resident memory past the limit" },
+  { code: 4, meaning: "crashed: killed by a signal (SIGSEGV, SIGABRT, SIGKILL, Ctrl-C ...)" },
+  { code: 5, meaning: "exited: process.exit(n) with n != 0 (n is in exitCode)" },
+  { code: 6, meaning: "timeout: ran past --timeout seconds; its process group was killed" },
+  { code: 8, meaning: "not-run: the script was not started (missing file, runtime refused a flag)" },
+];
 
 function numberFlag(value: unknown, name: string): number | undefined | Error {
   if (value === undefined) return undefined;
@@ -45,7 +45,27 @@ export const runCommand: Command = {
   name: "run",
   summary: "Run a script like node, isolated in a fresh process or worker, and report how it ended",
   usage: USAGE,
-  options: { mode: { type: "string" }, memory: { type: "string" }, timeout: { type: "string" } },
+  options: {
+    mode: {
+      type: "string",
+      valueName: "process|worker",
+      description: "Where the script runs: a fresh process (survives native crashes) or a worker thread",
+      defaultValue: "process",
+    },
+    memory: {
+      type: "string",
+      valueName: "MB",
+      description: "Memory limit in MiB: the V8 heap limit, and resident memory watched by the parent",
+      defaultValue: "no limit",
+    },
+    timeout: {
+      type: "string",
+      valueName: "S",
+      description: "Stop the script and its process group after this many seconds (fractions allowed)",
+      defaultValue: "no limit",
+    },
+  },
+  exitCodes: EXIT_CODES,
   reports: true,
   allowPositionals: true,
   async run({ values, positionals }, io) {
