@@ -59,6 +59,10 @@ export const ErrorCodes = {
   MISSING_PEER: "ERR_MEMKIT_MISSING_PEER",
   /** The command line was used wrongly. */
   CLI_USAGE: "ERR_MEMKIT_CLI_USAGE",
+  /** A WebAssembly module allocates with its own allocator in memory memkit's heap manages (memkit/ffi). */
+  FOREIGN_ALLOCATOR: "ERR_MEMKIT_FOREIGN_ALLOCATOR",
+  /** `fromRaw` was given a pointer a handle already owns (memkit/ffi). */
+  ALREADY_OWNED: "ERR_MEMKIT_ALREADY_OWNED",
 } as const;
 
 /** One of the stable `ERR_MEMKIT_*` codes. */
