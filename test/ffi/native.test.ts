@@ -45,6 +45,20 @@ describe("native libc memory with tracked ownership (koffi)", () => {
     expect(after.freed - before.freed).toBe(3);
     expect(after.handedOff - before.handedOff).toBe(1);
   });
+
+  it("fromRaw refuses a plain number, NULL, an address malloc never returns and a block already owned", () => {
+    const before = native.counts;
+    const text = native.strdup("owned once");
+    expect(() => native.fromRaw(text.ptr)).toThrow(expect.objectContaining({ code: "ERR_MEMKIT_ALREADY_OWNED" }));
+    expect(() => native.fromRaw(1234 as unknown as bigint)).toThrow(
+      expect.objectContaining({ code: "ERR_MEMKIT_INVALID_ARGUMENT" }),
+    );
+    for (const bad of [0n, 1234n, text.ptr + 8n])
+      expect(() => native.fromRaw(bad)).toThrow(expect.objectContaining({ code: "ERR_MEMKIT_INVALID_POINTER" }));
+    text.free();
+    expect(native.counts.live).toBe(before.live);
+    expect(native.counts.allocated - before.allocated).toBe(native.counts.freed - before.freed);
+  });
 });
 
 /** Parses the shim's log: 8-byte freed addresses, with 16-byte markers closing each authentication. */

@@ -121,6 +121,23 @@ describe("Owned handles move like Box::into_raw/from_raw", () => {
     expect(() => Owned.fromRaw(heap, 12345)).toThrow(expect.objectContaining({ code: "ERR_MEMKIT_INVALID_POINTER" }));
   });
 
+  it("fromRaw refuses what it cannot own: an owned pointer, a freed one, a non-integer, NULL", async () => {
+    const { heap, e } = await load();
+    const name = Owned.cString(heap, "x");
+    const raw = e.make_greeting(name.ptr);
+    const owned = Owned.fromRaw(heap, raw);
+    expect(() => Owned.fromRaw(heap, raw)).toThrow(expect.objectContaining({ code: "ERR_MEMKIT_ALREADY_OWNED" }));
+    expect(() => Owned.fromRaw(heap, name.ptr)).toThrow(expect.objectContaining({ code: "ERR_MEMKIT_ALREADY_OWNED" }));
+    owned.free();
+    expect(() => Owned.fromRaw(heap, raw)).toThrow(expect.objectContaining({ code: "ERR_MEMKIT_USE_AFTER_FREE" }));
+    for (const bad of [0, -8, 1.5, Number.NaN, "16" as unknown as number])
+      expect(() => Owned.fromRaw(heap, bad)).toThrow(expect.objectContaining({ code: "ERR_MEMKIT_INVALID_POINTER" }));
+    // Moved out with intoRaw(), it may be owned again (C handed it back).
+    const back = Owned.fromRaw(heap, name.intoRaw());
+    back.free();
+    expect(heap.stats().liveBlocks).toBe(0);
+  });
+
   it("C strings: NUL inside is refused; reading NULL or an unterminated run is a typed error", async () => {
     const { heap } = await load();
     expect(() => writeCString(heap, "a\0b")).toThrow(expect.objectContaining({ code: "ERR_MEMKIT_INVALID_ARGUMENT" }));
