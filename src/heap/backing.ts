@@ -71,6 +71,11 @@ export class Backing {
     return memory.resizable ? memory.maxByteLength : memory.byteLength;
   }
 
+  /** True when growing replaces the buffer by a larger copy (so growth should double). */
+  get movesOnGrowth(): boolean {
+    return this.copyMax > 0;
+  }
+
   /** Tries to make the buffer at least `bytes` long; false when it cannot. */
   growTo(bytes: number): boolean {
     const memory = this.memory;

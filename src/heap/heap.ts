@@ -15,6 +15,7 @@ import { Guard } from "./guard.js";
 import { writeHeader } from "./header.js";
 import {
   ALIGN,
+  alignUp,
   cachedTag,
   FLAG_ZERO_ALLOC,
   FLAG_ZERO_FREE,
@@ -65,6 +66,9 @@ const strategyIds: Record<StrategyName, number> = { tlsf: 1, arena: 2, pool: 3 }
 const MIB = 1024 * 1024;
 const CACHE_MAX_SIZE = 1024;
 const CACHE_DEPTH = 16;
+/** In-place growth is rounded up to WebAssembly pages (64 KiB). */
+const GROWTH_PAGE = 65536;
+const DEFAULT_GROWTH_HEADROOM = 8 * MIB;
 
 function checkAlign(align: unknown): number {
   if (
@@ -223,6 +227,8 @@ export abstract class Heap {
   protected readonly zeroFree: boolean;
   private readonly shared: boolean;
   private readonly wasm: boolean;
+  /** Most bytes of headroom an in-place growth adds beyond the request (see `grow`). */
+  private readonly growthHeadroom: number;
   private readonly guard: Guard | undefined;
   /** @internal No guard, no cache, not shared, not WebAssembly: a strategy may take a shortcut. */
   protected readonly plain: boolean;
@@ -251,6 +257,12 @@ export abstract class Heap {
     this.zeroFree = (flags & FLAG_ZERO_FREE) !== 0;
     this.shared = backing.shared;
     this.wasm = backing.wasm;
+    this.growthHeadroom = checkSize(
+      options.growthHeadroom ?? DEFAULT_GROWTH_HEADROOM,
+      "growthHeadroom",
+      0,
+      MAX_OFFSET,
+    );
     const strategy = this.constructor as StrategyClass;
     const cache = options.cache ?? this.shared;
     this.cache = cache && strategy.cacheable ? Array.from({ length: (CACHE_MAX_SIZE >> 3) + 1 }, () => []) : undefined;
@@ -349,20 +361,28 @@ export abstract class Heap {
   }
 
   /**
-   * @internal Grows the memory so at least `bytes` more are available at the end, doubling the
-   * region when possible so growth stays amortised O(1). Called with the lock held.
+   * @internal Grows the memory so at least `bytes` more are available at the end. Called with
+   * the lock held. The policy (see `growthHeadroom`): memory that grows by moving to a larger
+   * `ArrayBuffer` (`Heap.create`, not shared) doubles, so the copies cost amortised O(1); memory
+   * that grows in place (`WebAssembly.Memory`, growable `SharedArrayBuffer`, resizable
+   * `ArrayBuffer`) grows to what is needed plus `min(region / 8, growthHeadroom)`, rounded up to
+   * 64 KiB pages, so a heap sharing memory with a WebAssembly module stays near its live size.
    */
   protected grow(bytes: number): boolean {
     const m = this.m;
     const oldEnd = m[this.h + H_END] as number;
     const maxEnd = m[this.h + H_MAX_END] as number;
-    const need = oldEnd + bytes;
+    const need = alignUp(oldEnd + bytes, ALIGN);
     if (need > maxEnd) return false;
-    let target = Math.min(maxEnd, Math.max(need, oldEnd * 2)) & -ALIGN;
+    const region = oldEnd - (this.h << 2);
+    const wanted = this.backing.movesOnGrowth
+      ? Math.max(need, oldEnd + region)
+      : alignUp(need + Math.min(region >>> 3, this.growthHeadroom), GROWTH_PAGE);
+    let target = Math.min(maxEnd, wanted) & -ALIGN;
     const have = this.backing.buffer.byteLength & -ALIGN;
     // Another thread (or the WebAssembly module) may already have grown the memory.
     if (have < target && !this.backing.growTo(target)) {
-      target = need & -ALIGN;
+      target = need;
       if (have < target && !this.backing.growTo(target)) return false;
     }
     this.sync();

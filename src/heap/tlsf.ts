@@ -70,6 +70,14 @@ function sizeClass(size: number): number {
   return ((fls - SB_BITS + 1) << SL_BITS) | ((size >>> (fls - SL_BITS)) ^ SL_COUNT);
 }
 
+/**
+ * `size` rounded up so that every block listed in the class of the result is at least `size`
+ * bytes: the size findFree searches for (good fit, no list walk).
+ */
+function classCeiling(size: number): number {
+  return size < SB_SIZE ? size : size + (1 << (31 - Math.clz32(size) - SL_BITS)) - 1;
+}
+
 function ctz(x: number): number {
   return 31 - Math.clz32(x & -x);
 }
@@ -130,9 +138,7 @@ export class TlsfHeap extends Heap {
   /** A free block of at least `size` bytes from the first non-empty class that surely fits, or 0. */
   private findFree(size: number): number {
     const m = this.m;
-    // Round up to the next class boundary so any block in the class found is large enough.
-    const rounded = size < SB_SIZE ? size : size + (1 << (31 - Math.clz32(size) - SL_BITS)) - 1;
-    const c = sizeClass(rounded);
+    const c = sizeClass(classCeiling(size));
     let fl = c >>> SL_BITS;
     const sl = c & (SL_COUNT - 1);
     if (fl >= FL_COUNT) return 0;
@@ -246,7 +252,9 @@ export class TlsfHeap extends Heap {
     const ask = align <= ALIGN ? size : size + align + MIN_SPLIT;
     let b = this.findFree(ask);
     if (b === 0) {
-      if (!this.grow(ask + BLOCK_HEADER)) return 0;
+      // findFree searches from the class above `ask`, so the new memory must hold a block of that
+      // rounded size (growing by `ask` alone would leave a block one class too small).
+      if (!this.grow(classCeiling(ask) + BLOCK_HEADER)) return 0;
       b = this.findFree(ask);
       if (b === 0) return 0;
     }
