@@ -49,9 +49,9 @@ const WORDS = ["alpha", "beta", "gamma", "delta", "héllo", "wörld", "✓ ok", 
 /**
  * A JSON document of about `bytes` bytes (pretty-printed, so the C printer's compact output must
  * equal `JSON.stringify` of it): records of small strings, numbers, booleans, nulls and arrays,
- * which make many small allocations.
+ * which make many small allocations; with `prose`, each record also has a sentence of 20-120 bytes.
  */
-export function makeDocument(bytes: number, seed = 1): { text: string; compact: string } {
+export function makeDocument(bytes: number, seed = 1, prose = false): { text: string; compact: string } {
   const next = random(seed);
   const pick = <T>(list: readonly T[]): T => list[Math.floor(next() * list.length)] as T;
   const records: unknown[] = [];
@@ -64,6 +64,7 @@ export function makeDocument(bytes: number, seed = 1): { text: string; compact: 
       ok: next() < 0.5,
       tags: Array.from({ length: Math.floor(next() * 6) }, () => pick(WORDS).replace(/\\./g, "")),
       parent: next() < 0.3 ? null : { id: Math.floor(next() * 1000), depth: -Math.floor(next() * 9) },
+      ...(prose ? { text: Array.from({ length: 4 + Math.floor(next() * 16) }, () => pick(WORDS)).join(" ") } : {}),
     };
     records.push(record);
     size += JSON.stringify(record, null, 2).length + 4;
