@@ -26,7 +26,11 @@ export interface WasmHeapOptions extends Omit<HeapInstanceOptions, "base"> {
    * @defaultValue the module its malloc/free imports name, else "env"
    */
   readonly allocatorModule?: string;
-  /** What new blocks contain (see `HeapOptions.zero`). @defaultValue "alloc" */
+  /**
+   * What new blocks contain (see `HeapOptions.zero`). C's malloc promises nothing and C's
+   * calloc zeroes (memkit's does), so a module's heap does not pay for zeroing every block.
+   * @defaultValue "none"
+   */
   readonly zero?: "alloc" | "free" | "none";
   /** The most the heap may use, header included. @defaultValue the memory's limit */
   readonly maxBytes?: number;
@@ -176,7 +180,7 @@ export async function instantiateWithHeap<E extends object = WasmExports>(
   const base = canaryAt + CANARY_BYTES;
   makeRoom(memory, base);
   const { imports: _i, allocatorModule: _m, onCError: _p, checkOnReturn: _c, allocator, ...heapOptions } = options;
-  const heap = Heap.over(memory, { ...heapOptions, base });
+  const heap = Heap.over(memory, { zero: "none", ...heapOptions, base });
   const limit = Math.min(
     0x7fff_fff8,
     options.maxBytes === undefined ? Number.POSITIVE_INFINITY : base + options.maxBytes,

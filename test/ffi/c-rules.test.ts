@@ -47,6 +47,17 @@ describe("malloc, calloc and realloc called from C return NULL on every failure"
     heap.check();
   });
 
+  it("calloc from C zeroes what malloc does not (the module's heap does not zero every block)", async () => {
+    const { exports: c, heap } = await load();
+    const dirty = c.allocate(64);
+    heap.u8.fill(0xaa, dirty, dirty + 64);
+    c.release(dirty);
+    const zeroed = c.allocate_zeroed(8, 8);
+    expect(zeroed).toBe(dirty); // the same block again, so the zeroes are calloc's doing
+    expect([...heap.u8.subarray(zeroed, zeroed + 64)].every((b) => b === 0)).toBe(true);
+    c.release(zeroed);
+  });
+
   it("out of memory: C fills the heap until malloc returns NULL, frees everything, and can do it again", async () => {
     const { exports: c, heap, failedAllocations } = await load({ maxBytes: 1 << 20 });
     expect(failedAllocations).toBe(0);
