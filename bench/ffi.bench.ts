@@ -11,7 +11,14 @@
 import { readFileSync } from "node:fs";
 import { instantiateWithHeap, takeCString, writeCString } from "../src/ffi/index.js";
 import { Heap } from "../src/heap/index.js";
-import { fixture as jsonFixture, type JsonLib, loadBumpJson, loadLibcJson, makeDocument, roundtripWith } from "./ffi/json-fixture.js";
+import {
+  type JsonLib,
+  fixture as jsonFixture,
+  loadBumpJson,
+  loadLibcJson,
+  makeDocument,
+  roundtripWith,
+} from "./ffi/json-fixture.js";
 import { type Contender, runBenchmark } from "./harness.js";
 
 const fixture = (name: string) => readFileSync(new URL(`../../test/fixtures/wasm/${name}`, import.meta.url));
@@ -111,6 +118,7 @@ const DOC = makeDocument(64 * 1024, 5).text;
 const memkitJson = await instantiateWithHeap<JsonLib>(jsonFixture("json.wasm"));
 const libcJson = await loadLibcJson();
 const bumpJson = await loadBumpJson();
+const wasmBumpJson = await loadLibcJson(true);
 let bareHeap: Heap | undefined;
 let allocations = 0;
 const bareImports = {
@@ -146,7 +154,17 @@ const json: Contender[] = [
       bumpJson.reset();
     },
   },
-  { name: "memkit heap, bare imports (no C rules or checks)", fn: () => roundtripWith(bareHeap as Heap, bareJson, DOC) },
+  {
+    name: "memkit heap, bare imports (no C rules or checks)",
+    fn: () => roundtripWith(bareHeap as Heap, bareJson, DOC),
+  },
+  {
+    name: "bump inside wasm (C's own work: no crossings, no allocator)",
+    fn: () => {
+      roundtripWith(wasmBumpJson.host, wasmBumpJson.c, DOC);
+      wasmBumpJson.reset();
+    },
+  },
 ];
 
 await runBenchmark("ffi", [

@@ -16,9 +16,10 @@ WASI="--target=wasm32-wasi --sysroot=/usr -O2 -mbulk-memory -mexec-model=reactor
 # -fno-builtin: clang would otherwise delete the malloc/free pairs of the deliberate bugs.
 $CC $IMPORTED -fno-builtin $LD_FLAGS -o ownership.wasm ownership.c
 $CC $WASI -fno-builtin -DUSE_LIBC $LD_FLAGS -o ownership-libc.wasm ownership.c
-# The allocation-heavy fixture: memkit's malloc (imported) and wasi-libc's own, same code.
+# The allocation-heavy fixture: memkit's malloc (imported), wasi-libc's own, a bump inside wasm.
 $CC $IMPORTED $LD_FLAGS -o json.wasm json.c
 $CC $WASI -DUSE_LIBC $LD_FLAGS -o json-libc.wasm json.c
+$CC $IMPORTED -DUSE_BUMP $LD_FLAGS -o json-bump.wasm json.c
 # Foreign allocators memkit must catch: a module with only its own malloc (with and without its
 # name section), and a library whose allocator hooks are not installed yet.
 $CC $WASI $LD_FLAGS -o own-malloc.wasm own-malloc.c

@@ -91,13 +91,21 @@ interface RawInstance {
   exports: Record<string, unknown> & { memory: { buffer: ArrayBuffer } };
 }
 
-/** json-libc.wasm: the same C with wasi-libc's own malloc (dlmalloc inside the module). */
-export async function loadLibcJson(): Promise<{ c: JsonLib; host: HostHeap; memory: { buffer: ArrayBuffer } }> {
-  const { instance } = (await WebAssembly.instantiate(fixture("json-libc.wasm"), {})) as unknown as {
+/**
+ * json-libc.wasm: the same C with wasi-libc's own malloc (dlmalloc inside the module), or with
+ * `bump`, json-bump.wasm: a pointer bump inside the module (`reset` empties it).
+ */
+export async function loadLibcJson(
+  bump = false,
+): Promise<{ c: JsonLib; host: HostHeap; memory: { buffer: ArrayBuffer }; reset(): void }> {
+  const { instance } = (await WebAssembly.instantiate(
+    fixture(bump ? "json-bump.wasm" : "json-libc.wasm"),
+    {},
+  )) as unknown as {
     instance: RawInstance;
   };
   const e = instance.exports;
-  (e._initialize as () => void)();
+  (e._initialize as (() => void) | undefined)?.();
   const host: HostHeap = {
     malloc: e.mk_malloc as (n: number) => number,
     free: e.mk_free as (p: number) => void,
@@ -105,7 +113,12 @@ export async function loadLibcJson(): Promise<{ c: JsonLib; host: HostHeap; memo
       return new Uint8Array(e.memory.buffer);
     },
   };
-  return { c: e as unknown as JsonLib, host, memory: e.memory };
+  return {
+    c: e as unknown as JsonLib,
+    host,
+    memory: e.memory,
+    reset: () => (e.bump_reset as (() => void) | undefined)?.(),
+  };
 }
 
 /**
