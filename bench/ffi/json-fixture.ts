@@ -162,5 +162,8 @@ export async function loadBumpJson(): Promise<{ c: JsonLib; host: HostHeap; rese
       return u8;
     },
   };
-  return { c: instance.exports as unknown as JsonLib, host, reset: () => void (top = base) };
+  const reset = () => {
+    top = base;
+  };
+  return { c: instance.exports as unknown as JsonLib, host, reset };
 }
