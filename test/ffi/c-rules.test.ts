@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { FaultInjector, HeapAllocator, sweepAllocations } from "memkit/fallible";
+import { Budget, FaultInjector, HeapAllocator, sweepAllocations } from "memkit/fallible";
 import { instantiateWithHeap, type WasmHeapOptions, writeCString } from "memkit/ffi";
 import { describe, expect, it } from "vitest";
 
@@ -78,6 +78,18 @@ describe("malloc, calloc and realloc called from C return NULL on every failure"
     expect(mod.heap.stats().liveBlocks).toBe(0);
     mod.useAllocator(undefined);
     expect(c.allocate(8)).not.toBe(0);
+  });
+
+  it("over a budget is NULL for C: C stops at the budget, frees what it took, and the budget is whole again", async () => {
+    const mod = await load();
+    const budget = new Budget(new HeapAllocator(mod.heap), { hardBytes: 10_000 });
+    mod.useAllocator(budget);
+    const fitted = mod.exports.fill_until_null(100);
+    expect(fitted).toBeGreaterThan(50);
+    expect(fitted).toBeLessThanOrEqual(100);
+    expect(budget.lastError).toMatchObject({ code: "ERR_MEMKIT_ALLOC_FAILED", kind: "budget" });
+    expect(budget.usedBytes).toBe(0);
+    expect(mod.exports.fill_until_null(100)).toBe(fitted);
   });
 
   it("an allocator layer must sit over the module's own heap", async () => {
