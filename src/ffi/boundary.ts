@@ -119,7 +119,16 @@ export class Boundary {
     const buffer = this.memory.buffer;
     this.known = buffer;
     if (byHeap) return;
-    const end = this.heap.base + this.heap.stats().capacity;
+    let end: number;
+    try {
+      end = this.heap.base + this.heap.stats().capacity;
+    } catch (error) {
+      // The heap's own structures are damaged: something else wrote there (never thrown into C).
+      this.poison(
+        new ForeignAllocatorError("heap-overwritten", `memkit's heap was overwritten: ${(error as Error).message}`),
+      );
+      return;
+    }
     // Growth past the heap's limit is harmless: the heap never reaches that memory.
     if (end >= buffer.byteLength || end >= this.#heapLimit) return;
     this.poison(

@@ -156,10 +156,7 @@ export async function instantiateWithHeap<E extends object = WasmExports>(
     throw new InvalidArgumentError(`onCError must be "defer" or "trap", got ${String(policy)}`);
   const b = new Boundary(policy, options.checkOnReturn === true);
   const served: Record<string, unknown> = { ...cAllocatorImports(b) };
-  const imports = {
-    ...options.imports,
-    [moduleName]: { ...options.imports?.[moduleName], ...served },
-  };
+  const imports = { ...options.imports, [moduleName]: { ...options.imports?.[moduleName], ...served } };
   checkImports(facts, imports);
   let instance: WasmInstance;
   try {
@@ -167,26 +164,7 @@ export async function instantiateWithHeap<E extends object = WasmExports>(
   } catch (error) {
     throw new ForeignModuleError(`The module could not be instantiated: ${(error as Error).message}`, { cause: error });
   }
-  const memory = memoryOf(instance, facts, imports);
-  const heapBase = Number((instance.exports.__heap_base as WasmGlobal | undefined)?.value ?? Number.NaN);
-  if (!Number.isInteger(heapBase) || heapBase <= 0)
-    throw new ForeignModuleError("The module exports no __heap_base global (link with -Wl,--export=__heap_base)");
-  const stackPointer = instance.exports.__stack_pointer as WasmMutableGlobal | undefined;
-  if (policy === "trap" && stackPointer === undefined)
-    throw new ForeignModuleError(
-      'onCError: "trap" unwinds C, so memkit must restore its stack pointer: link with -Wl,--export=__stack_pointer',
-    );
-  const canaryAt = (heapBase + 7) & -8;
-  const base = canaryAt + CANARY_BYTES;
-  makeRoom(memory, base);
-  const { imports: _i, allocatorModule: _m, onCError: _p, checkOnReturn: _c, allocator, ...heapOptions } = options;
-  const heap = Heap.over(memory, { zero: "none", ...heapOptions, base });
-  const limit = Math.min(
-    0x7fff_fff8,
-    options.maxBytes === undefined ? Number.POSITIVE_INFINITY : base + options.maxBytes,
-  );
-  b.attach(heap, memory, canaryAt, stackPointer, limit);
-  if (allocator !== undefined) useAllocator(b, allocator(heap));
+  const { memory, heap } = serve(b, instance, memoryOf(instance, facts, imports), options);
   const exports = wrapExports(b, instance.exports);
   if (typeof exports._initialize === "function") (exports._initialize as () => void)();
   return {
@@ -198,6 +176,30 @@ export async function instantiateWithHeap<E extends object = WasmExports>(
     },
     useAllocator: (layer) => useAllocator(b, layer),
   };
+}
+
+/**
+ * Lays memkit's canary at `__heap_base` and its heap just above, and starts serving C's
+ * allocations from it.
+ */
+function serve(b: Boundary, instance: WasmInstance, memory: WasmMemory, options: WasmHeapOptions) {
+  const heapBase = Number((instance.exports.__heap_base as WasmGlobal | undefined)?.value ?? Number.NaN);
+  if (!Number.isInteger(heapBase) || heapBase <= 0)
+    throw new ForeignModuleError("The module exports no __heap_base global (link with -Wl,--export=__heap_base)");
+  const stackPointer = instance.exports.__stack_pointer as WasmMutableGlobal | undefined;
+  if (b.policy === "trap" && stackPointer === undefined)
+    throw new ForeignModuleError(
+      'onCError: "trap" unwinds C, so memkit must restore its stack pointer: link with -Wl,--export=__stack_pointer',
+    );
+  const canaryAt = (heapBase + 7) & -8;
+  const base = canaryAt + CANARY_BYTES;
+  makeRoom(memory, base);
+  const { imports: _i, allocatorModule: _m, onCError: _p, checkOnReturn: _c, allocator, ...heapOptions } = options;
+  const heap = Heap.over(memory, { zero: "none", ...heapOptions, base });
+  const limit = Math.min(0x7fff_fff8, base + (options.maxBytes ?? Number.POSITIVE_INFINITY));
+  b.attach(heap, memory, canaryAt, stackPointer, limit);
+  if (allocator !== undefined) useAllocator(b, allocator(heap));
+  return { memory, heap };
 }
 
 function useAllocator(b: Boundary, allocator: CAllocator | undefined): void {
