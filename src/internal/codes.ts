@@ -59,6 +59,10 @@ export const ErrorCodes = {
   MISSING_PEER: "ERR_MEMKIT_MISSING_PEER",
   /** The command line was used wrongly. */
   CLI_USAGE: "ERR_MEMKIT_CLI_USAGE",
+  /** A thread died holding a shared heap's lock mid-operation; the heap needs `recover()` (heap, issue #10). */
+  HEAP_POISONED: "ERR_MEMKIT_HEAP_POISONED",
+  /** Shared memory was asked for where SharedArrayBuffer is unavailable (heap, issue #14). */
+  SHARED_MEMORY_UNAVAILABLE: "ERR_MEMKIT_SHARED_MEMORY_UNAVAILABLE",
 } as const;
 
 /** One of the stable `ERR_MEMKIT_*` codes. */
