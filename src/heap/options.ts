@@ -53,6 +53,15 @@ export interface HeapInstanceOptions {
    */
   readonly growthHeadroom?: number;
   /**
+   * Shared heaps: how long a thread waiting for the lock lets its holder make no progress at all
+   * before declaring it dead (a worker terminated inside a heap operation) and poisoning the heap
+   * (`HeapPoisonedError`; see `recover()`). Operations hold the lock for microseconds; what this
+   * gives up is a holder stalled longer than this inside one operation (a debugger pause), which
+   * is taken for dead too. `Infinity` waits forever: a dead holder then hangs every thread.
+   * @defaultValue 2000
+   */
+  readonly lockTimeoutMs?: number;
+  /**
    * Byte offset in the memory where the heap's header is (and starts), e.g. a WebAssembly
    * module's `__heap_base`. Must be a multiple of 8.
    * @defaultValue 0

@@ -59,6 +59,10 @@ export const ErrorCodes = {
   MISSING_PEER: "ERR_MEMKIT_MISSING_PEER",
   /** The command line was used wrongly. */
   CLI_USAGE: "ERR_MEMKIT_CLI_USAGE",
+  /** A thread died holding a shared heap's lock mid-operation; the heap needs `recover()` (heap, issue #10). */
+  HEAP_POISONED: "ERR_MEMKIT_HEAP_POISONED",
+  /** Shared memory was asked for where SharedArrayBuffer is unavailable (heap, issue #14). */
+  SHARED_MEMORY_UNAVAILABLE: "ERR_MEMKIT_SHARED_MEMORY_UNAVAILABLE",
   /** A WebAssembly module allocates with its own allocator in memory memkit's heap manages (memkit/ffi). */
   FOREIGN_ALLOCATOR: "ERR_MEMKIT_FOREIGN_ALLOCATOR",
   /** `fromRaw` was given a pointer a handle already owns (memkit/ffi). */

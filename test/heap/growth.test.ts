@@ -1,5 +1,5 @@
-import { describe, expect, it } from "vitest";
 import { Heap } from "memkit/heap";
+import { describe, expect, it } from "vitest";
 
 const PAGE = 65536;
 
