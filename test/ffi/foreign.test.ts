@@ -96,6 +96,25 @@ describe("a foreign allocator writing into memkit's heap is caught at the first 
   });
 });
 
+describe("checkOnReturn: heap.check() every time control returns to JavaScript", () => {
+  it("a stray write over a block header (a C overflow) is caught when the call returns, not at some later free", async () => {
+    interface Blocks {
+      allocate(n: number): number;
+      release(p: number): void;
+    }
+    const checked = await instantiateWithHeap<Blocks>(fixture("ownership.wasm"), { checkOnReturn: true });
+    const plain = await instantiateWithHeap<Blocks>(fixture("ownership.wasm"));
+    for (const mod of [checked, plain]) {
+      const first = mod.exports.allocate(24);
+      mod.exports.allocate(24);
+      // 32 bytes from the start of a 24-byte block: over the next block's header.
+      mod.heap.u8.fill(0x41, first, first + 40);
+    }
+    expect(() => checked.exports.release(0)).toThrow(expect.objectContaining({ code: "ERR_MEMKIT_HEAP_CORRUPTION" }));
+    expect(() => plain.exports.release(0)).not.toThrow();
+  });
+});
+
 describe("raw WebAssembly errors come out as memkit's", () => {
   it("a wrong allocatorModule says which module the C code imports malloc from", async () => {
     const error = await instantiateWithHeap(fixture("ownership.wasm"), { allocatorModule: "libc" }).catch((e) => e);
