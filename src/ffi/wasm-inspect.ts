@@ -5,9 +5,10 @@ export const ALLOCATOR_NAMES: readonly string[] = ["malloc", "free", "calloc", "
 
 /**
  * Function names that mean the module carries an allocator of its own: libc's (wasi-libc,
- * musl, dlmalloc, emmalloc) or a raw `sbrk` over `memory.grow`.
+ * musl, dlmalloc, emmalloc), Rust's global allocator, or a raw `sbrk` over `memory.grow`.
  */
-const OWN_ALLOCATOR = /^(malloc|free|calloc|realloc|dlmalloc|dlfree|dlrealloc|emmalloc_malloc|__libc_malloc|sbrk)$/;
+const OWN_ALLOCATOR =
+  /^(malloc|free|calloc|realloc|dlmalloc|dlfree|dlrealloc|emmalloc_malloc|__libc_malloc|sbrk|__rust_alloc|__rdl_alloc|__rg_alloc)$/;
 
 /** What memkit needs to know about a compiled module before instantiating it. */
 export interface ModuleFacts {
