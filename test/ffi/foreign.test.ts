@@ -8,6 +8,7 @@ import { describe, expect, it } from "vitest";
 const fixture = (name: string) => readFileSync(new URL(`../fixtures/wasm/${name}`, import.meta.url));
 
 interface Hooks {
+  lib_mixed(n: number): number;
   lib_use_hooks(): void;
   lib_dup(s: number): number;
   lib_release(p: number): void;
@@ -58,6 +59,13 @@ describe("a foreign allocator writing into memkit's heap is caught at the first 
     );
     expect(() => mod.exports.lib_use_hooks()).toThrow(
       expect.objectContaining({ code: "ERR_MEMKIT_FOREIGN_ALLOCATOR" }),
+    );
+  });
+
+  it("both allocators in one call: memkit never hangs or serves from its damaged heap; the foreign allocator is reported", async () => {
+    const mod = await instantiateWithHeap<Hooks>(fixture("hooks.wasm"));
+    expect(() => mod.exports.lib_mixed(100)).toThrow(
+      expect.objectContaining({ code: "ERR_MEMKIT_FOREIGN_ALLOCATOR", evidence: "heap-overwritten" }),
     );
   });
 
