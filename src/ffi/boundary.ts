@@ -41,6 +41,8 @@ export class Boundary {
   pending: Error[] | undefined = undefined;
   /** Set when a foreign allocator was found: every later call fails with it. */
   broken: Error | undefined = undefined;
+  /** The export JavaScript called (the outermost call), to say where C's errors happened. */
+  entry = "";
   /** Allocations from C that returned NULL. */
   failedAllocations = 0;
   /** The buffer memkit last saw (detached once the memory grows); a stand-in until `attach`. */
@@ -102,6 +104,7 @@ export class Boundary {
   /** Records an error C caused (C carries on); thrown when control returns to JavaScript. */
   record(error: unknown): void {
     const e = error instanceof Error ? error : new Error(String(error));
+    e.message += ` (from C, during ${this.entry}())`;
     if (this.pending === undefined) this.pending = [e];
     else if (this.pending.length < 64) this.pending.push(e);
   }

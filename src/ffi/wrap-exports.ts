@@ -3,8 +3,11 @@ import type { Boundary } from "./boundary.js";
 type Fn = (...args: unknown[]) => unknown;
 
 /** Refuses a broken instance; counts the nesting (C may call JavaScript, which may call C again). */
-function enter(b: Boundary): void {
-  if (b.depth === 0 && b.broken !== undefined) throw b.broken;
+function enter(b: Boundary, name: string): void {
+  if (b.depth === 0) {
+    if (b.broken !== undefined) throw b.broken;
+    b.entry = name;
+  }
   b.depth++;
 }
 
@@ -28,11 +31,11 @@ function fail(b: Boundary, error: unknown): unknown {
  * JavaScript what C caused is thrown (a foreign allocator found, the first recorded bad free).
  * One wrapper per arity up to 3: a rest parameter and a spread cost more than the checks.
  */
-function wrap(b: Boundary, fn: Fn): Fn {
+function wrap(b: Boundary, fn: Fn, name: string): Fn {
   switch (fn.length) {
     case 0:
       return () => {
-        enter(b);
+        enter(b, name);
         let result: unknown;
         try {
           result = fn();
@@ -43,7 +46,7 @@ function wrap(b: Boundary, fn: Fn): Fn {
       };
     case 1:
       return (x) => {
-        enter(b);
+        enter(b, name);
         let result: unknown;
         try {
           result = fn(x);
@@ -54,7 +57,7 @@ function wrap(b: Boundary, fn: Fn): Fn {
       };
     case 2:
       return (x, y) => {
-        enter(b);
+        enter(b, name);
         let result: unknown;
         try {
           result = fn(x, y);
@@ -65,7 +68,7 @@ function wrap(b: Boundary, fn: Fn): Fn {
       };
     case 3:
       return (x, y, z) => {
-        enter(b);
+        enter(b, name);
         let result: unknown;
         try {
           result = fn(x, y, z);
@@ -76,7 +79,7 @@ function wrap(b: Boundary, fn: Fn): Fn {
       };
     default:
       return (...args) => {
-        enter(b);
+        enter(b, name);
         let result: unknown;
         try {
           result = fn(...args);
@@ -95,6 +98,6 @@ function wrap(b: Boundary, fn: Fn): Fn {
 export function wrapExports(b: Boundary, exports: Record<string, unknown>): Record<string, unknown> {
   const wrapped: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(exports))
-    wrapped[name] = typeof value === "function" ? wrap(b, value as Fn) : value;
+    wrapped[name] = typeof value === "function" ? wrap(b, value as Fn, name) : value;
   return Object.freeze(wrapped);
 }
