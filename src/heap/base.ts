@@ -176,6 +176,11 @@ export abstract class HeapBase implements CacheHost {
   /** @internal Checks the strategy's control words against the region (attach); throws HeapCorruptionError. */
   abstract checkControl(): void;
 
+  /** @internal `attach`'s last step: the strategy's control words checked under the lock. */
+  checkAttached(): void {
+    this.locked(() => this.checkControl());
+  }
+
   /** @internal An arena reset dropped [from, to): the debug guard forgets those blocks. */
   protected forgetRange(from: number, to: number): void {
     this.guard?.forget(from, to);
@@ -286,7 +291,7 @@ export abstract class HeapBase implements CacheHost {
       this.fresh();
       return fn();
     } finally {
-      unlockHeap(this.m, this.h);
+      unlockHeap(this.m, this.h, this.owner);
     }
   }
 
@@ -376,7 +381,7 @@ export abstract class HeapBase implements CacheHost {
       this.fresh();
       return this.allocate(bytes, align);
     } finally {
-      unlockHeap(this.m, this.h);
+      unlockHeap(this.m, this.h, this.owner);
     }
   }
 
@@ -409,7 +414,7 @@ export abstract class HeapBase implements CacheHost {
       this.fresh();
       this.release(ptr);
     } finally {
-      unlockHeap(this.m, this.h);
+      unlockHeap(this.m, this.h, this.owner);
     }
   }
 
@@ -736,7 +741,9 @@ export abstract class HeapBase implements CacheHost {
    * is kept, live blocks included; runs of bytes whose headers no longer check out (typically the
    * block the dead thread was changing) become free space and are listed in the report. Then the
    * heap is checked and unpoisoned. Blocks other threads held in their caches stay live until those
-   * threads flush; blocks a dead thread cached stay allocated (they show in `live()`).
+   * threads flush; blocks a dead thread cached stay allocated (they show in `live()`). Call it once
+   * the holder has really stopped: a terminated worker has; a thread that was only stalled past
+   * `lockTimeoutMs` may still be finishing its operation (it then gets HeapPoisonedError too).
    *
    * @returns What was kept and what could not be.
    * @throws {HeapCorruptionError} ERR_MEMKIT_HEAP_CORRUPTION when the header itself is beyond repair.
@@ -763,7 +770,7 @@ export abstract class HeapBase implements CacheHost {
       this.m[h + H_DEAD_OWNER] = 0;
       return { wasPoisoned, deadOwner, liveBlocks: this.m[h + H_LIVE] as number, lost };
     } finally {
-      if (this.shared) unlockHeap(this.m, h);
+      if (this.shared) unlockHeap(this.m, h, this.owner);
     }
   }
 }

@@ -97,6 +97,7 @@ export function attachHeap(memory: HeapMemory, options: HeapInstanceOptions): He
   if (maxEnd < end || maxEnd > MAX_OFFSET) bad(H_MAX_END, `the maximum end ${maxEnd} is impossible`);
   checkHeaderWords(words, h, words[h + H_SECRET] as number);
   const heap = new ctor(backing, base, options);
-  heap.checkControl();
+  // Under the lock: other threads may be changing the control words right now.
+  heap.checkAttached();
   return heap;
 }
