@@ -30,6 +30,12 @@ import {
  * so pointers are validated and double frees caught the same way. An aligned request may leave a
  * gap: it is written as a freed filler block, so a walk from `start` always lands exactly on `top`.
  *
+ * Threat model: a buggy writer (an overflow, underflow or stale pointer of the caller, a stray write
+ * of a WebAssembly or C module sharing the memory), not an attacker who reads the heap's secret.
+ * Invariant: whatever bytes are written anywhere in the heap's memory, no call returns a pointer
+ * outside the block region or overlapping a live block, and no call runs forever; each ends
+ * normally or throws HeapCorruptionError naming the offset and what was wrong.
+ *
  * Hardening (see the README's threat model): the top is range-checked before every use; a block
  * is used only when its tag checks out and its size keeps it below the top; walks step by at
  * least one header and stop at the top, so they end whatever the memory holds.

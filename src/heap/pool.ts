@@ -33,6 +33,12 @@ import {
  * most-recent first; when none is free the pool takes the next never-used slot, growing the
  * memory when it can.
  *
+ * Threat model: a buggy writer (an overflow, underflow or stale pointer of the caller, a stray write
+ * of a WebAssembly or C module sharing the memory), not an attacker who reads the heap's secret.
+ * Invariant: whatever bytes are written anywhere in the heap's memory, no call returns a pointer
+ * outside the block region or overlapping a live block, and no call runs forever; each ends
+ * normally or throws HeapCorruptionError naming the offset and what was wrong.
+ *
  * Hardening (see the README's threat model): a free slot's link is stored encoded (safe-linking
  * keyed by the heap's secret), so a use-after-free write into it decodes to garbage; the head and
  * every link are checked (in range, on a slot boundary, below `fresh`, header tag "freed") before

@@ -42,6 +42,12 @@ import {
  * A first-level bitmap and one second-level bitmap per first level say which lists are non-empty,
  * so finding a fit is two count-trailing-zeros.
  *
+ * Threat model: a buggy writer (an overflow, underflow or stale pointer of the caller, a stray write
+ * of a WebAssembly or C module sharing the memory), not an attacker who reads the heap's secret.
+ * Invariant: whatever bytes are written anywhere in the heap's memory, no call returns a pointer
+ * outside the block region or overlapping a live block, and no call runs forever; each ends
+ * normally or throws HeapCorruptionError naming the offset and what was wrong.
+ *
  * Hardening (threat model and invariant: see the README's heap section). Nothing read from the
  * heap's memory is used before it is validated:
  * - a header is used only when its tag checks out (`header`), so a size or F flag changed by a
