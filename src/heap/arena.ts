@@ -96,7 +96,7 @@ export class ArenaHeap extends HeapBase {
       this.eachBlock(mark, top, () => {});
       const m = this.m;
       this.eachBlock(mark, top, (ptr, live) => {
-        if (live) markFreed(m, this.bytes, this.h, this.secret, ptr, this.zeroFree);
+        if (live) markFreed(m, this.bytesView, this.h, this.secret, ptr, this.zeroFree);
       });
       m[this.h + H_STATE0] = mark;
       this.forgetRange(mark, top);
@@ -137,7 +137,7 @@ export class ArenaHeap extends HeapBase {
     const size = bytes === 0 ? ALIGN : (bytes + 7) & -8;
     const end = top + BLOCK_HEADER + size;
     // Past the end (growth needed), views stale or a top that does not check out: the general path.
-    if (end > (m[h + H_END] as number) || end > this.bytes.length || top < this.start || (top & 7) !== 0) {
+    if (end > (m[h + H_END] as number) || end > this.bytesView.length || top < this.start || (top & 7) !== 0) {
       return super.tryMalloc(bytes, align);
     }
     m[h + H_STATE0] = end;
@@ -147,9 +147,9 @@ export class ArenaHeap extends HeapBase {
   /** Marks the block at b live, zeroing only bytes that were handed out before (below the clean mark). */
   private bump(b: number, size: number, end: number): number {
     const m = this.m;
-    const ptr = markLive(m, this.bytes, this.h, this.secret, b, size, false);
+    const ptr = markLive(m, this.bytesView, this.h, this.secret, b, size, false);
     const clean = m[this.h + H_CLEAN] as number;
-    if (this.zeroAlloc && ptr < clean) this.bytes.fill(0, ptr, end < clean ? end : clean);
+    if (this.zeroAlloc && ptr < clean) this.bytesView.fill(0, ptr, end < clean ? end : clean);
     if (end > clean) m[this.h + H_CLEAN] = end;
     return ptr;
   }
@@ -172,7 +172,7 @@ export class ArenaHeap extends HeapBase {
       (ptr & 7) !== 0 ||
       ptr < this.start + BLOCK_HEADER ||
       ptr >= top ||
-      top > this.bytes.length
+      top > this.bytesView.length
     ) {
       super.free(ptr);
       return;
@@ -183,7 +183,7 @@ export class ArenaHeap extends HeapBase {
       super.free(ptr);
       return;
     }
-    markFreed(m, this.bytes, h, this.secret, ptr, this.zeroFree);
+    markFreed(m, this.bytesView, h, this.secret, ptr, this.zeroFree);
     if (ptr + size === top) m[h + H_STATE0] = b;
   }
 
@@ -233,7 +233,7 @@ export class ArenaHeap extends HeapBase {
   protected override release(ptr: number): void {
     const size = this.checkPointer(ptr);
     const top = this.top;
-    markFreed(this.m, this.bytes, this.h, this.secret, ptr, this.zeroFree);
+    markFreed(this.m, this.bytesView, this.h, this.secret, ptr, this.zeroFree);
     if (ptr + size === top) this.m[this.h + H_STATE0] = ptr - BLOCK_HEADER;
   }
 
@@ -251,11 +251,11 @@ export class ArenaHeap extends HeapBase {
       const haveEnd = this.m[this.h + H_END] as number;
       if (end > haveEnd && !this.grow(end - haveEnd)) return 0;
       // The tail leaves the block: wiped first when freed bytes must not keep their contents.
-      if (this.zeroFree && size < have) this.bytes.fill(0, ptr + size, ptr + have);
-      markFreed(this.m, this.bytes, this.h, secret, ptr, false);
+      if (this.zeroFree && size < have) this.bytesView.fill(0, ptr + size, ptr + have);
+      markFreed(this.m, this.bytesView, this.h, secret, ptr, false);
       this.m[this.h + H_STATE0] = end;
-      markLive(this.m, this.bytes, this.h, secret, ptr - BLOCK_HEADER, size, false);
-      if (this.zeroAlloc && size > have) this.bytes.fill(0, ptr + have, ptr + size);
+      markLive(this.m, this.bytesView, this.h, secret, ptr - BLOCK_HEADER, size, false);
+      if (this.zeroAlloc && size > have) this.bytesView.fill(0, ptr + have, ptr + size);
       if (end > (this.m[this.h + H_CLEAN] as number)) this.m[this.h + H_CLEAN] = end;
       return ptr;
     }

@@ -76,7 +76,7 @@ function badPointer(ptr: unknown): never {
  * the thread cache, typed cells, checks, stats, snapshots and recovery. Strategies (TLSF, arena,
  * pool) extend it and implement the block-level primitives. Use it through `Heap`.
  */
-export abstract class HeapBase implements CacheHost {
+export abstract class HeapBase {
   /** @internal */
   static readonly strategyId: number = 0;
   /** @internal Header plus the strategy's control words, in bytes. */
@@ -93,13 +93,15 @@ export abstract class HeapBase implements CacheHost {
   /** @internal Word index of the header. */
   protected readonly h: number;
   /** @internal Byte offset of the first block. */
-  readonly start: number;
+  protected readonly start: number;
   /** @internal The header's secret, cached: a stray write to the header cannot change it. */
-  readonly secret: number;
+  protected readonly secret: number;
   /** @internal */
-  readonly zeroAlloc: boolean;
+  protected readonly zeroAlloc: boolean;
   /** @internal */
-  readonly zeroFree: boolean;
+  protected readonly zeroFree: boolean;
+  /** The views as the thread cache sees them (a closure-free object: the hot path reads it). */
+  readonly #host: CacheHost = { words: new Int32Array(0), bytes: new Uint8Array(0) };
   private readonly shared: boolean;
   private readonly wasm: boolean;
   private readonly growthHeadroom: number;
@@ -135,7 +137,10 @@ export abstract class HeapBase implements CacheHost {
     if (typeof timeout !== "number" || !(timeout > 0)) checkSize(timeout, "lockTimeoutMs", 1, Number.MAX_SAFE_INTEGER);
     this.lockTimeoutMs = timeout;
     this.owner = this.shared ? newOwner(this.m, this.h) : 0;
-    this.cache = (options.cache ?? this.shared) && strategy.cacheable ? new ThreadCache() : undefined;
+    this.cache =
+      (options.cache ?? this.shared) && strategy.cacheable
+        ? new ThreadCache(this.secret, this.start, this.zeroAlloc, this.zeroFree)
+        : undefined;
     const detectLeaks = options.detectLeaks ?? (options.debug === true || options.trackSites === true);
     this.guard =
       options.debug || options.trackSites || detectLeaks
@@ -188,14 +193,12 @@ export abstract class HeapBase implements CacheHost {
 
   // --- shared machinery ------------------------------------------------------------------
 
-  /** @internal The word view (the thread cache's host interface). */
-  get words(): Int32Array {
-    return this.m;
-  }
-
-  /** @internal The byte view (the thread cache's host interface). */
-  get bytes(): Uint8Array {
-    return this.bytesView;
+  /** The current views, for the thread cache. */
+  private host(): CacheHost {
+    const host = this.#host as { words: Int32Array; bytes: Uint8Array };
+    host.words = this.m;
+    host.bytes = this.bytesView;
+    return host;
   }
 
   /** @internal Formats an empty heap (called once by `Heap.create`/`fixed`/`over`). */
@@ -368,7 +371,7 @@ export abstract class HeapBase implements CacheHost {
     if (align !== ALIGN) align = checkAlign(align);
     if (this.guard !== undefined) return this.guard.malloc(bytes, align);
     if (this.cache !== undefined && align === ALIGN && bytes <= CACHE_MAX_SIZE) {
-      const ptr = this.cache.take(this, bytes);
+      const ptr = this.cache.take(this.host(), bytes);
       if (ptr !== 0) return ptr;
     }
     // The lock is taken inline rather than through locked(): no closure per call on the hot path.
@@ -403,7 +406,7 @@ export abstract class HeapBase implements CacheHost {
       this.guard.free(ptr);
       return;
     }
-    if (this.cache?.keep(this, ptr)) return;
+    if (this.cache?.keep(this.host(), ptr)) return;
     if (!this.shared) {
       this.fresh();
       this.release(ptr);
@@ -498,7 +501,7 @@ export abstract class HeapBase implements CacheHost {
   flush(): void {
     const cache = this.cache;
     if (cache === undefined) return;
-    this.locked(() => cache.drain(this, (ptr) => this.release(ptr)));
+    this.locked(() => cache.drain(this.host(), (ptr) => this.release(ptr)));
   }
 
   private outOfMemory(bytes: number): OutOfMemoryError {

@@ -75,7 +75,7 @@ export class PoolHeap extends HeapBase {
       bytes >>> 0 !== bytes ||
       bytes > this.slotSize ||
       b === 0 ||
-      b >= this.bytes.length
+      b >= this.bytesView.length
     ) {
       return super.tryMalloc(bytes, align);
     }
@@ -88,7 +88,7 @@ export class PoolHeap extends HeapBase {
     const h = this.h;
     this.checkFreeSlot(b, (h + H_STATE0) * 4);
     m[h + H_STATE0] = (m[(b + BLOCK_HEADER) >> 2] as number) ^ linkKey(b + BLOCK_HEADER, this.secret);
-    return markLive(m, this.bytes, h, this.secret, b, this.slotSize, this.zeroAlloc);
+    return markLive(m, this.bytesView, h, this.secret, b, this.slotSize, this.zeroAlloc);
   }
 
   /** Throws HeapCorruptionError unless b is a freed slot below `fresh` (named by the word at `from`). */
@@ -148,7 +148,7 @@ export class PoolHeap extends HeapBase {
     m[h + H_STATE1] = next;
     // A never-used slot is zero already unless it lies below the clean mark (reused memory).
     const clean = m[h + H_CLEAN] as number;
-    const ptr = markLive(m, this.bytes, h, this.secret, b, slot, this.zeroAlloc && b + BLOCK_HEADER < clean);
+    const ptr = markLive(m, this.bytesView, h, this.secret, b, slot, this.zeroAlloc && b + BLOCK_HEADER < clean);
     if (next > clean) m[h + H_CLEAN] = next;
     return ptr;
   }
@@ -171,7 +171,7 @@ export class PoolHeap extends HeapBase {
     this.checkPointer(ptr);
     const m = this.m;
     const h = this.h;
-    markFreed(m, this.bytes, h, this.secret, ptr, this.zeroFree);
+    markFreed(m, this.bytesView, h, this.secret, ptr, this.zeroFree);
     m[ptr >> 2] = (m[h + H_STATE0] as number) ^ linkKey(ptr, this.secret);
     m[h + H_STATE0] = ptr - BLOCK_HEADER;
   }
