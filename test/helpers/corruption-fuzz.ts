@@ -442,9 +442,13 @@ function corrupt(ctx: Ctx): void {
   let where: string;
   let at: number;
   if (r === 0) [where, at] = ["heap header", base + ctx.int(LAYOUT.headerBytes)];
-  else if (r === 1) [where, at] = ["header state word", base + 4 * ctx.pick(LAYOUT.stateWords)];
-  else if (r === 2) [where, at] = ["control words", base + ctx.int(Math.max(1, ctx.minPtr - base))];
-  else if (r === 3 && held) [where, at] = ["header before a live block", held.ptr - LAYOUT.blockHeader + ctx.int(8)];
+  else if (r === 1) {
+    const word = ctx.pick(LAYOUT.stateWords);
+    [where, at] = [`header word ${word}`, base + 4 * word];
+  } else if (r === 2) {
+    const control = ctx.minPtr - base - LAYOUT.headerBytes;
+    [where, at] = ["strategy control words", base + LAYOUT.headerBytes + ctx.int(Math.max(1, control))];
+  } else if (r === 3 && held) [where, at] = ["header before a live block", held.ptr - LAYOUT.blockHeader + ctx.int(8)];
   else if (r === 4 && held) [where, at] = ["past a live block's end", held.ptr + Math.max(1, held.size) + ctx.int(16)];
   else if (r === 5 && gone) [where, at] = ["a freed block's first words", gone.ptr - LAYOUT.blockHeader + ctx.int(24)];
   else if (r === 6 && gone) [where, at] = ["a freed block's last word", gone.ptr + Math.max(16, gone.size) - 4];
