@@ -64,6 +64,7 @@ export const OP_NAMES: readonly string[] = [
   "corrupt",
   "attach random",
   "attach truncated",
+  "bad input",
 ];
 
 /**
@@ -78,16 +79,12 @@ export function corruptionCase(
   corruptMemory = true,
 ): CaseResult {
   // Everything below is derived from the seed; the heap's secret too (it comes from Math.random).
-  let state = seed >>> 0 || 1;
-  const rand = () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rand = makeRandom(seed);
   const realRandom = Math.random;
   Math.random = rand;
   const ctx = fuzzContext(lib, rand, progress, note);
+  // Choices added after the first findings draw from their own stream, so old seeds still hit old bugs.
+  ctx.more = makeRandom(seed ^ 0x5bd1e995);
   ctx.corruptMemory = corruptMemory;
   try {
     if (rand() < 0.12) attachCase(ctx);
@@ -100,6 +97,17 @@ export function corruptionCase(
     Math.random = realRandom;
   }
   return { seed, config: ctx.config, corruption: ctx.corruption, codes: ctx.codes, failure: ctx.failure };
+}
+
+/** mulberry32: a small seeded generator of floats in [0, 1). */
+function makeRandom(seed: number): () => number {
+  let state = seed >>> 0 || 1;
+  return () => {
+    state = (state + 0x6d2b79f5) | 0;
+    let t = Math.imul(state ^ (state >>> 15), 1 | state);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
 }
 
 /** Thrown to end a case at its first failure. */
@@ -134,6 +142,8 @@ interface Block {
 interface Ctx {
   readonly lib: HeapLib;
   readonly rand: () => number;
+  /** A second stream for choices added later (see corruptionCase). */
+  more: () => number;
   config: string;
   corruption: string[];
   codes: Record<string, number>;
@@ -168,6 +178,7 @@ function fuzzContext(
   const ctx: Ctx = {
     lib,
     rand,
+    more: rand,
     config: "",
     corruption: [],
     codes: {},
@@ -250,7 +261,7 @@ function randomSize(ctx: Ctx): number {
 }
 
 /** A heap through the public API, a configuration picked from the seed. */
-function buildHeap(ctx: Ctx): { heap: Heap; make: (debug: boolean) => Heap } {
+function buildHeap(ctx: Ctx): { heap: Heap; make: (plain: boolean) => Heap } {
   const { Heap } = ctx.lib;
   const strategy = ctx.pick(["tlsf", "tlsf", "arena", "pool"] as const);
   const debug = ctx.rand() < 0.3;
@@ -259,10 +270,19 @@ function buildHeap(ctx: Ctx): { heap: Heap; make: (debug: boolean) => Heap } {
   const slotSize = ctx.pick([16, 64, 200]);
   const maker = ctx.pick(["fixed", "create", "create-shared", "over-buffer", "over-wasm"] as const);
   const base = maker.startsWith("over") ? ctx.pick([0, 64, 1024]) : 0;
-  const chosen = { strategy, debug, zero, cache, slotSize, ...(base === 0 ? {} : { base }) };
+  const trackSites = ctx.more() < 0.15;
+  const chosen = {
+    strategy,
+    debug,
+    zero,
+    cache,
+    slotSize,
+    ...(base === 0 ? {} : { base }),
+    ...(trackSites ? { trackSites } : {}),
+  };
   ctx.note("config", `${maker} ${JSON.stringify(chosen)}`);
-  const make = (debug: boolean): Heap => {
-    const options = { ...chosen, debug };
+  const make = (plain: boolean): Heap => {
+    const options = plain ? { ...chosen, debug: false, trackSites: false } : chosen;
     if (maker === "fixed") return Heap.fixed(64 * 1024, options);
     if (maker === "create") return Heap.create({ ...options, initialBytes: 16 * 1024, maxBytes: 1 << 20 });
     if (maker === "create-shared")
@@ -270,7 +290,7 @@ function buildHeap(ctx: Ctx): { heap: Heap; make: (debug: boolean) => Heap } {
     if (maker === "over-buffer") return Heap.over(new ArrayBuffer(64 * 1024), options);
     return Heap.over(new WebAssembly.Memory({ initial: 1, maximum: 16 }), options);
   };
-  return { heap: make(debug), make };
+  return { heap: make(false), make };
 }
 
 /** One random operation on ctx.heap, checked. */
@@ -280,9 +300,13 @@ function randomOp(ctx: Ctx): void {
   const held = ctx.live.length > 0 ? ctx.pick(ctx.live) : undefined;
   if (r < 30) {
     const size = randomSize(ctx);
+    const align = ctx.more() < 0.2 ? ([16, 64, 256, 4096][Math.floor(ctx.more() * 4)] ?? 16) : 8;
     ctx.begin(opIndex("malloc"));
-    const ptr = ctx.call("malloc", () => heap.malloc(size));
-    if (ptr !== undefined) ctx.live.push({ ptr: checkPointer(ctx, `malloc(${size})`, ptr, size), size });
+    const ptr = ctx.call("malloc", () => heap.malloc(size, align));
+    if (ptr === undefined) return;
+    const op = `malloc(${size}, ${align})`;
+    if (ptr % align !== 0) ctx.fail("bad-pointer", op, `returned ${ptr}, not aligned to ${align}`);
+    ctx.live.push({ ptr: checkPointer(ctx, op, ptr, size), size });
   } else if (r < 33) {
     const count = ctx.int(20);
     const size = ctx.int(64);
@@ -358,7 +382,39 @@ function randomOp(ctx: Ctx): void {
   } else if (r < 95 && ctx.corruption.length > 0) {
     // More stray writes later in the run, once the first ones are in.
     corrupt(ctx);
+  } else if (r >= 95) {
+    badInput(ctx, heap, held);
   }
+}
+
+/** A careless caller's argument: every one must end in a coded error, or in a checked pointer. */
+function badInput(ctx: Ctx, heap: Heap, held: Block | undefined): void {
+  const any = heap as unknown as Record<string, (...args: unknown[]) => unknown>;
+  const calls: [string, () => unknown, number][] = [
+    ["malloc(1n)", () => any.malloc?.call(heap, 1n), 1],
+    ["malloc(Symbol())", () => any.malloc?.call(heap, Symbol("size")), 1],
+    ["malloc(-1)", () => heap.malloc(-1), 1],
+    ["malloc(NaN)", () => heap.malloc(Number.NaN), 1],
+    ["malloc(1.5)", () => heap.malloc(1.5), 2],
+    ['malloc("8")', () => any.malloc?.call(heap, "8"), 8],
+    ["malloc(8, 3)", () => heap.malloc(8, 3), 8],
+    ["malloc(8, 2**20)", () => heap.malloc(8, 2 ** 20), 8],
+    ["calloc(-1, 8)", () => heap.calloc(-1, 8), 0],
+    ["calloc(2**20, 2**20)", () => heap.calloc(2 ** 20, 2 ** 20), 2 ** 40],
+    ["free(-8)", () => heap.free(-8), -1],
+    ["free(1.5)", () => heap.free(1.5), -1],
+    ["free(NaN)", () => heap.free(Number.NaN), -1],
+    ["free(ptr + 8)", () => heap.free((held?.ptr ?? 64) + 8), -1],
+    ["realloc(ptr, -1)", () => heap.realloc(held?.ptr ?? 64, -1), 1],
+    ["realloc(12345677, 8)", () => heap.realloc(12345677, 8), 8],
+    ["usableSize(-1)", () => heap.usableSize(-1), -1],
+    ["attach(new ArrayBuffer(0))", () => ctx.lib.Heap.attach(new ArrayBuffer(0)), -1],
+  ];
+  const [name, fn, size] = calls[Math.floor(ctx.more() * calls.length)] ?? (calls[0] as never);
+  ctx.begin(opIndex("bad input"));
+  const result = ctx.call(name, fn);
+  // Anything that succeeded and returned a pointer is a block the caller now holds: check it.
+  if (typeof result === "number" && size >= 0) ctx.live.push({ ptr: checkPointer(ctx, name, result, size), size });
 }
 
 function arenaOp(ctx: Ctx, arena: HeapModule.ArenaHeap): void {
@@ -491,7 +547,7 @@ function heapCase(ctx: Ctx): void {
   ctx.begin(opIndex("setup"));
   const { heap, make } = buildHeap(ctx);
   // Red zones only move pointers up: a twin without debug gives the lowest pointer a block can have.
-  ctx.minPtr = make(false).malloc(1);
+  ctx.minPtr = make(true).malloc(1);
   ctx.heap = heap;
   const setup = 5 + ctx.int(40);
   for (let i = 0; i < setup; i++) randomOp(ctx);
@@ -555,6 +611,8 @@ export const LAYOUT_FOR_WORKER: typeof LAYOUT = LAYOUT;
 
 /** Every function corruptionCase calls, shipped to the worker as source text. */
 export const WORKER_FUNCTIONS: readonly { toString(): string }[] = [
+  makeRandom,
+  badInput,
   FuzzStop,
   describeError,
   fuzzContext,
