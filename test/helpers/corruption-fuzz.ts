@@ -90,7 +90,7 @@ export function corruptionCase(
     if (rand() < 0.12) attachCase(ctx);
     else heapCase(ctx);
   } catch (error) {
-    // A throw outside ctx.call is the fuzzer's own bug (or an uncoded error while building): report it.
+    // A throw outside ctx.call is the fuzzer's own bug: report it as such (op "harness").
     if (!(error instanceof FuzzStop))
       ctx.failure = { kind: "uncoded-error", op: "harness", detail: describeError(error) };
   } finally {
@@ -370,7 +370,7 @@ function randomOp(ctx: Ctx): void {
       ctx.cells = [];
       ctx.snapshot = undefined;
     }
-  } else if (r < 86 && heap instanceof ctx.lib.ArenaHeap) {
+  } else if (r < 86 && isArena(heap)) {
     arenaOp(ctx, heap);
   } else if (r < 91) {
     cellOp(ctx, heap);
@@ -415,6 +415,12 @@ function badInput(ctx: Ctx, heap: Heap, held: Block | undefined): void {
   const result = ctx.call(name, fn);
   // Anything that succeeded and returned a pointer is a block the caller now holds: check it.
   if (typeof result === "number" && size >= 0) ctx.live.push({ ptr: checkPointer(ctx, name, result, size), size });
+}
+
+/** An arena, told by its methods (so the fuzzer does not depend on how strategies are exported). */
+function isArena(heap: Heap): heap is HeapModule.ArenaHeap {
+  const arena = heap as Partial<HeapModule.ArenaHeap>;
+  return typeof arena.mark === "function" && typeof arena.reset === "function";
 }
 
 function arenaOp(ctx: Ctx, arena: HeapModule.ArenaHeap): void {
@@ -512,7 +518,8 @@ function corrupt(ctx: Ctx): void {
     forgeBackPointer(ctx, held);
     return;
   } else [where, at] = ["anywhere", ctx.int(length)];
-  const u8 = heap.u8;
+  // Raw writes go through the buffer itself, as a WebAssembly module's or a stale view's would.
+  const u8 = new Uint8Array(heap.buffer);
   if (ctx.rand() < 0.35) {
     const value = ctx.pick([0, 0xff, ctx.int(256), (u8[at] ?? 0) ^ (1 << ctx.int(8))]);
     u8[at] = value;
@@ -521,7 +528,7 @@ function corrupt(ctx: Ctx): void {
   }
   at &= -4;
   if (at + 4 > length) at = length - 4;
-  const view = new DataView(u8.buffer, u8.byteOffset);
+  const view = new DataView(heap.buffer);
   const value = nastyWord(ctx, view.getInt32(at, true));
   view.setInt32(at, value, true);
   ctx.note("corruption", `word ${value} at ${at} (${where})`);
@@ -533,7 +540,7 @@ function corrupt(ctx: Ctx): void {
  */
 function forgeBackPointer(ctx: Ctx, held: Block): void {
   const heap = ctx.heap as Heap;
-  const view = new DataView(heap.u8.buffer, heap.u8.byteOffset);
+  const view = new DataView(heap.buffer);
   const end = (held.ptr + Math.max(1, held.size) + 7) & -8;
   if (end + 4 > heap.buffer.byteLength) return;
   const target = ctx.live.length > 0 ? ctx.pick(ctx.live).ptr - LAYOUT.blockHeader : ctx.minPtr - LAYOUT.blockHeader;
@@ -545,9 +552,13 @@ function forgeBackPointer(ctx: Ctx, held: Block): void {
 /** Build, use, corrupt, use again: the invariant must hold throughout. */
 function heapCase(ctx: Ctx): void {
   ctx.begin(opIndex("setup"));
-  const { heap, make } = buildHeap(ctx);
+  const built = ctx.call("build", () => buildHeap(ctx));
+  if (built === undefined) return;
+  const { heap, make } = built;
   // Red zones only move pointers up: a twin without debug gives the lowest pointer a block can have.
-  ctx.minPtr = make(true).malloc(1);
+  const minPtr = ctx.call("build", () => make(true).malloc(1));
+  if (minPtr === undefined) return;
+  ctx.minPtr = minPtr;
   ctx.heap = heap;
   const setup = 5 + ctx.int(40);
   for (let i = 0; i < setup; i++) randomOp(ctx);
@@ -612,6 +623,7 @@ export const LAYOUT_FOR_WORKER: typeof LAYOUT = LAYOUT;
 /** Every function corruptionCase calls, shipped to the worker as source text. */
 export const WORKER_FUNCTIONS: readonly { toString(): string }[] = [
   makeRandom,
+  isArena,
   badInput,
   FuzzStop,
   describeError,
