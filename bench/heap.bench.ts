@@ -13,6 +13,7 @@ import { type Contender, type Group, runBenchmark } from "./harness.js";
 import { assemblyScriptRunner, cellRunner, heapRunner, thingRunner, typedArrayRunner } from "./heap/contenders.js";
 import { buildNativeReplayer, nativeAllocators, runNative, traceFile } from "./heap/native.js";
 import { sharedThroughput } from "./heap/shared.js";
+import { printTargets } from "./heap/targets.js";
 import { a1, w1, w2, w3 } from "./heap/workloads.js";
 
 const replayer = buildNativeReplayer();
@@ -126,4 +127,4 @@ groups.push({
   ],
 });
 
-await runBenchmark("heap", groups);
+printTargets(await runBenchmark("heap", groups));
