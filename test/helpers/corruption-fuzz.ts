@@ -410,6 +410,12 @@ function badInput(ctx: Ctx, heap: Heap, held: Block | undefined): void {
     ["usableSize(-1)", () => heap.usableSize(-1), -1],
     ["attach(new ArrayBuffer(0))", () => ctx.lib.Heap.attach(new ArrayBuffer(0)), -1],
   ];
+  // A stale pointer: freed, and no block the caller holds starts there now.
+  const stale = ctx.freed.find((f) => !ctx.live.some((b) => b.ptr === f.ptr));
+  if (stale !== undefined) {
+    calls.push(["free(stale)", () => heap.free(stale.ptr), -1]);
+    calls.push(["realloc(stale, 100)", () => heap.realloc(stale.ptr, 100), 100]);
+  }
   const [name, fn, size] = calls[Math.floor(ctx.more() * calls.length)] ?? (calls[0] as never);
   ctx.begin(opIndex("bad input"));
   const result = ctx.call(name, fn);
