@@ -9,12 +9,14 @@ import {
   H_CLEAN,
   H_END,
   H_LIVE,
+  H_STATE_CHECK,
   H_STATE0,
   H_STRATEGY_WORDS,
   H_USED,
   MAX_OFFSET,
   STRATEGY_ARENA,
   TAG_FREED,
+  wordCheck,
 } from "./layout.js";
 
 /**
@@ -46,14 +48,9 @@ export class ArenaHeap extends HeapBase {
   /** @internal */
   static override readonly controlBytes: number = alignUp(H_STRATEGY_WORDS * 4, ALIGN);
 
-  /** The top, checked: inside [start, end] and 8-aligned. */
+  /** The top, checked: inside [start, end], 8-aligned, and confirmed by its check word. */
   private get top(): number {
-    const m = this.m;
-    const top = m[this.h + H_STATE0] as number;
-    if (top < this.start || top > (m[this.h + H_END] as number) || (top & 7) !== 0) {
-      this.corrupt((this.h + H_STATE0) * 4, `the arena top holds ${top}, outside the block region`);
-    }
-    return top;
+    return this.checkedMark(H_STATE0, "arena top");
   }
 
   /**
@@ -98,7 +95,7 @@ export class ArenaHeap extends HeapBase {
       this.eachBlock(mark, top, (ptr, live) => {
         if (live) markFreed(m, this.bytesView, this.h, this.secret, ptr, this.zeroFree);
       });
-      m[this.h + H_STATE0] = mark;
+      this.setMark(H_STATE0, mark);
       this.forgetRange(mark, top);
     });
   }
@@ -137,10 +134,15 @@ export class ArenaHeap extends HeapBase {
     const size = bytes === 0 ? ALIGN : (bytes + 7) & -8;
     const end = top + BLOCK_HEADER + size;
     // Past the end (growth needed), views stale or a top that does not check out: the general path.
-    if (end > (m[h + H_END] as number) || end > this.bytesView.length || top < this.start || (top & 7) !== 0) {
+    if (
+      end > (m[h + H_END] as number) ||
+      end > this.bytesView.length ||
+      top < this.start ||
+      m[h + H_STATE_CHECK] !== wordCheck(H_STATE0, top, this.secret)
+    ) {
       return super.tryMalloc(bytes, align);
     }
-    m[h + H_STATE0] = end;
+    this.setMark(H_STATE0, end);
     return this.bump(top, size, end);
   }
 
@@ -167,6 +169,7 @@ export class ArenaHeap extends HeapBase {
     const top = m[h + H_STATE0] as number;
     if (
       !this.plain ||
+      m[h + H_STATE_CHECK] !== wordCheck(H_STATE0, top, this.secret) ||
       typeof ptr !== "number" ||
       ptr >>> 0 !== ptr ||
       (ptr & 7) !== 0 ||
@@ -184,11 +187,11 @@ export class ArenaHeap extends HeapBase {
       return;
     }
     markFreed(m, this.bytesView, h, this.secret, ptr, this.zeroFree);
-    if (ptr + size === top) m[h + H_STATE0] = b;
+    if (ptr + size === top) this.setMark(H_STATE0, b);
   }
 
   protected override format(start: number): void {
-    this.m[this.h + H_STATE0] = start;
+    this.setMark(H_STATE0, start);
   }
 
   protected override extend(): void {}
@@ -199,6 +202,8 @@ export class ArenaHeap extends HeapBase {
   }
 
   protected override allocate(bytes: number, align: number): number {
+    // Larger than any region can be (and past where 32-bit size arithmetic stays exact): no fit.
+    if (bytes > MAX_OFFSET - (1 << 20)) return 0;
     const size = bytes === 0 ? ALIGN : (bytes + 7) & -8;
     const top = this.top;
     const ptr = align <= ALIGN ? top + BLOCK_HEADER : alignUp(top + BLOCK_HEADER, align);
@@ -212,7 +217,7 @@ export class ArenaHeap extends HeapBase {
       m[top >> 2] = gap;
       m[(top + 4) >> 2] = blockTag(top, gap, this.secret) ^ TAG_FREED;
     }
-    m[this.h + H_STATE0] = end;
+    this.setMark(H_STATE0, end);
     return this.bump(ptr - BLOCK_HEADER, size, end);
   }
 
@@ -234,7 +239,7 @@ export class ArenaHeap extends HeapBase {
     const size = this.checkPointer(ptr);
     const top = this.top;
     markFreed(this.m, this.bytesView, this.h, this.secret, ptr, this.zeroFree);
-    if (ptr + size === top) this.m[this.h + H_STATE0] = ptr - BLOCK_HEADER;
+    if (ptr + size === top) this.setMark(H_STATE0, ptr - BLOCK_HEADER);
   }
 
   protected override usable(ptr: number): number {
@@ -253,7 +258,7 @@ export class ArenaHeap extends HeapBase {
       // The tail leaves the block: wiped first when freed bytes must not keep their contents.
       if (this.zeroFree && size < have) this.bytesView.fill(0, ptr + size, ptr + have);
       markFreed(this.m, this.bytesView, this.h, secret, ptr, false);
-      this.m[this.h + H_STATE0] = end;
+      this.setMark(H_STATE0, end);
       markLive(this.m, this.bytesView, this.h, secret, ptr - BLOCK_HEADER, size, false);
       if (this.zeroAlloc && size > have) this.bytesView.fill(0, ptr + have, ptr + size);
       if (end > (this.m[this.h + H_CLEAN] as number)) this.m[this.h + H_CLEAN] = end;

@@ -19,6 +19,7 @@ import {
   H_CLEAN,
   H_DEAD_OWNER,
   H_END,
+  H_END_CHECK,
   H_FLAGS,
   H_HEADER_SUM,
   H_HIGH_WATER,
@@ -29,9 +30,11 @@ import {
   H_NEXT_OWNER,
   H_PEAK,
   H_SECRET,
+  H_STATE_CHECK,
   H_USED,
   headerSum,
   MAX_OFFSET,
+  wordCheck,
 } from "./layout.js";
 import { lockForRecovery, lockHeap, newOwner, unlockHeap } from "./lock.js";
 import type { HeapInstanceOptions, LeakReport } from "./options.js";
@@ -272,15 +275,51 @@ export abstract class HeapBase {
    * word every bound of the operation comes from, so nothing later reads past the buffer.
    */
   protected fresh(): void {
-    const end = this.m[this.h + H_END] as number;
+    let end = this.m[this.h + H_END] as number;
     const length = this.bytesView.length;
-    if (length === 0 || end > length) this.sync();
+    if (length === 0 || end > length) {
+      this.sync();
+      end = this.m[this.h + H_END] as number;
+    }
     if (end > this.bytesView.length || end < this.start + 16 || (end & 7) !== 0) {
       this.corrupt(
         (this.h + H_END) * 4,
         `the end word holds ${end}, outside the memory of ${this.bytesView.length} bytes`,
       );
     }
+    if (this.m[this.h + H_END_CHECK] !== wordCheck(H_END, end, this.secret)) {
+      this.corrupt((this.h + H_END) * 4, `the end word holds ${end}, which its check word does not confirm`);
+    }
+  }
+
+  /** @internal Writes a new end and its check word. */
+  protected setEnd(end: number): void {
+    this.m[this.h + H_END] = end;
+    this.m[this.h + H_END_CHECK] = wordCheck(H_END, end, this.secret);
+  }
+
+  /** @internal The strategy's moving mark (arena top, pool fresh) at `index`, checked against its check word. */
+  protected checkedMark(index: number, what: string): number {
+    const m = this.m;
+    const value = m[this.h + index] as number;
+    if (
+      m[this.h + H_STATE_CHECK] !== wordCheck(index, value, this.secret) ||
+      value < this.start ||
+      value > (m[this.h + H_END] as number) ||
+      (value & 7) !== 0
+    ) {
+      this.corrupt(
+        (this.h + index) * 4,
+        `the ${what} holds ${value}, which is outside the region or does not match its check word`,
+      );
+    }
+    return value;
+  }
+
+  /** @internal Writes the strategy's moving mark and its check word. */
+  protected setMark(index: number, value: number): void {
+    this.m[this.h + index] = value;
+    this.m[this.h + H_STATE_CHECK] = wordCheck(index, value, this.secret);
   }
 
   /** @internal Runs `fn` with the heap's lock held (shared memory) and fresh, checked views. */
@@ -310,8 +349,9 @@ export abstract class HeapBase {
     const m = this.m;
     const oldEnd = m[this.h + H_END] as number;
     const maxEnd = Math.min(m[this.h + H_MAX_END] as number, MAX_OFFSET);
+    // Compared as doubles first: alignUp works on 32-bit integers and would wrap past 2^31.
+    if (!(bytes > 0) || bytes > MAX_OFFSET || oldEnd + bytes > maxEnd) return false;
     const need = alignUp(oldEnd + bytes, ALIGN);
-    if (need > maxEnd || bytes > MAX_OFFSET) return false;
     const region = oldEnd - (this.h << 2);
     const wanted = this.backing.movesOnGrowth
       ? Math.max(need, oldEnd + region)
@@ -325,7 +365,7 @@ export abstract class HeapBase {
     }
     this.sync();
     const newEnd = Math.min(maxEnd, this.backing.buffer.byteLength) & -ALIGN;
-    this.m[this.h + H_END] = newEnd;
+    this.setEnd(newEnd);
     this.extend(oldEnd, newEnd);
     return true;
   }
@@ -731,7 +771,7 @@ export abstract class HeapBase {
     m[h + H_LOCK_SEQ] = seq;
     m[h + H_NEXT_OWNER] = owners;
     if (currentEnd > snapshot.end) {
-      m[h + H_END] = currentEnd;
+      this.setEnd(currentEnd);
       // The memory gained since the snapshot was used meanwhile: not known to be zero.
       this.extend(snapshot.end, currentEnd);
       m[h + H_CLEAN] = currentEnd;

@@ -93,7 +93,7 @@ export class PoolHeap extends HeapBase {
 
   /** Throws HeapCorruptionError unless b is a freed slot below `fresh` (named by the word at `from`). */
   private checkFreeSlot(b: number, from: number): void {
-    const fresh = this.m[this.h + H_STATE1] as number;
+    const fresh = this.checkedMark(H_STATE1, "pool's fresh mark");
     if (b < this.start || b >= fresh || (b - this.start) % this.stride !== 0) {
       this.corrupt(from, `a pool free-list link names ${b}, which is not a slot of this pool`);
     }
@@ -104,7 +104,7 @@ export class PoolHeap extends HeapBase {
 
   protected override format(start: number): void {
     this.m[this.h + H_STATE0] = 0;
-    this.m[this.h + H_STATE1] = start;
+    this.setMark(H_STATE1, start);
   }
 
   protected override extend(): void {}
@@ -113,7 +113,7 @@ export class PoolHeap extends HeapBase {
   override checkControl(): void {
     const m = this.m;
     const h = this.h;
-    const fresh = m[h + H_STATE1] as number;
+    const fresh = this.checkedMark(H_STATE1, "pool's fresh mark");
     if (
       this.slotSize < ALIGN ||
       this.slotSize > 1 << 24 ||
@@ -137,7 +137,7 @@ export class PoolHeap extends HeapBase {
     const h = this.h;
     const head = this.m[h + H_STATE0] as number;
     if (head !== 0) return this.pop(head);
-    const b = this.m[h + H_STATE1] as number;
+    const b = this.checkedMark(H_STATE1, "pool's fresh mark");
     if (b < this.start || (b - this.start) % this.stride !== 0 || b > MAX_OFFSET - this.stride) {
       this.corrupt((h + H_STATE1) * 4, `the pool's fresh mark ${b} is not a slot boundary`);
     }
@@ -145,7 +145,7 @@ export class PoolHeap extends HeapBase {
     const end = this.m[h + H_END] as number;
     if (next > end && !this.grow(next - end)) return 0;
     const m = this.m;
-    m[h + H_STATE1] = next;
+    this.setMark(H_STATE1, next);
     // A never-used slot is zero already unless it lies below the clean mark (reused memory).
     const clean = m[h + H_CLEAN] as number;
     const ptr = markLive(m, this.bytesView, h, this.secret, b, slot, this.zeroAlloc && b + BLOCK_HEADER < clean);
@@ -156,7 +156,7 @@ export class PoolHeap extends HeapBase {
   private checkPointer(ptr: number): void {
     const m = this.m;
     const offset = ptr - this.start - BLOCK_HEADER;
-    if (offset < 0 || ptr >= (m[this.h + H_STATE1] as number) || (ptr & 7) !== 0) {
+    if (offset < 0 || ptr >= this.checkedMark(H_STATE1, "pool's fresh mark") || (ptr & 7) !== 0) {
       this.invalidPointer(ptr, "it is outside the pool's slots");
     }
     if (offset % this.stride !== 0) this.invalidPointer(ptr, "it is not the start of a slot");

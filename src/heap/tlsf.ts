@@ -12,6 +12,7 @@ import {
   H_STRATEGY_WORDS,
   H_USED,
   linkKey,
+  MAX_OFFSET,
   STRATEGY_TLSF,
   TAG_CACHED,
   TAG_FREED,
@@ -70,6 +71,9 @@ const FL_COUNT = 31 - SB_BITS + 1;
 const MIN_SIZE = 16;
 /** A remainder smaller than this stays in the block instead of being split off. */
 const MIN_SPLIT = BLOCK_HEADER + MIN_SIZE;
+
+/** Largest request any strategy considers: beyond it, size arithmetic in 32-bit words would wrap. */
+const MAX_ALLOCATION = MAX_OFFSET - (1 << 20);
 
 const W_FL = H_STRATEGY_WORDS;
 const W_SL = W_FL + 1;
@@ -354,6 +358,8 @@ export class TlsfHeap extends HeapBase {
   }
 
   protected override allocate(bytes: number, align: number): number {
+    // Larger than any region can be (and past where 32-bit size arithmetic stays exact): no fit.
+    if (bytes > MAX_ALLOCATION) return 0;
     const size = TlsfHeap.blockSize(bytes);
     // Over-ask for aligned requests so an aligned start with room for a leading free block exists.
     const ask = align <= ALIGN ? size : size + align + MIN_SPLIT;
