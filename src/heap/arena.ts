@@ -9,12 +9,14 @@ import {
   H_CLEAN,
   H_END,
   H_LIVE,
+  H_STATE_CHECK,
   H_STATE0,
   H_STRATEGY_WORDS,
   H_USED,
   MAX_OFFSET,
   STRATEGY_ARENA,
   TAG_FREED,
+  wordCheck,
 } from "./layout.js";
 
 /**
@@ -30,6 +32,12 @@ import {
  * so pointers are validated and double frees caught the same way. An aligned request may leave a
  * gap: it is written as a freed filler block, so a walk from `start` always lands exactly on `top`.
  *
+ * Threat model: a buggy writer (an overflow, underflow or stale pointer of the caller, a stray write
+ * of a WebAssembly or C module sharing the memory), not an attacker who reads the heap's secret.
+ * Invariant: whatever bytes are written anywhere in the heap's memory, no call returns a pointer
+ * outside the block region or overlapping a live block, and no call runs forever; each ends
+ * normally or throws HeapCorruptionError naming the offset and what was wrong.
+ *
  * Hardening (see the README's threat model): the top is range-checked before every use; a block
  * is used only when its tag checks out and its size keeps it below the top; walks step by at
  * least one header and stop at the top, so they end whatever the memory holds.
@@ -40,14 +48,9 @@ export class ArenaHeap extends HeapBase {
   /** @internal */
   static override readonly controlBytes: number = alignUp(H_STRATEGY_WORDS * 4, ALIGN);
 
-  /** The top, checked: inside [start, end] and 8-aligned. */
+  /** The top, checked: inside [start, end], 8-aligned, and confirmed by its check word. */
   private get top(): number {
-    const m = this.m;
-    const top = m[this.h + H_STATE0] as number;
-    if (top < this.start || top > (m[this.h + H_END] as number) || (top & 7) !== 0) {
-      this.corrupt((this.h + H_STATE0) * 4, `the arena top holds ${top}, outside the block region`);
-    }
-    return top;
+    return this.checkedMark(H_STATE0, "arena top");
   }
 
   /**
@@ -90,9 +93,9 @@ export class ArenaHeap extends HeapBase {
       this.eachBlock(mark, top, () => {});
       const m = this.m;
       this.eachBlock(mark, top, (ptr, live) => {
-        if (live) markFreed(m, this.bytes, this.h, this.secret, ptr, this.zeroFree);
+        if (live) markFreed(m, this.bytesView, this.h, this.secret, ptr, this.zeroFree);
       });
-      m[this.h + H_STATE0] = mark;
+      this.setMark(H_STATE0, mark);
       this.forgetRange(mark, top);
     });
   }
@@ -131,19 +134,24 @@ export class ArenaHeap extends HeapBase {
     const size = bytes === 0 ? ALIGN : (bytes + 7) & -8;
     const end = top + BLOCK_HEADER + size;
     // Past the end (growth needed), views stale or a top that does not check out: the general path.
-    if (end > (m[h + H_END] as number) || end > this.bytes.length || top < this.start || (top & 7) !== 0) {
+    if (
+      end > (m[h + H_END] as number) ||
+      end > this.bytesView.length ||
+      top < this.start ||
+      m[h + H_STATE_CHECK] !== wordCheck(H_STATE0, top, this.secret)
+    ) {
       return super.tryMalloc(bytes, align);
     }
-    m[h + H_STATE0] = end;
+    this.setMark(H_STATE0, end);
     return this.bump(top, size, end);
   }
 
   /** Marks the block at b live, zeroing only bytes that were handed out before (below the clean mark). */
   private bump(b: number, size: number, end: number): number {
     const m = this.m;
-    const ptr = markLive(m, this.bytes, this.h, this.secret, b, size, false);
+    const ptr = markLive(m, this.bytesView, this.h, this.secret, b, size, false);
     const clean = m[this.h + H_CLEAN] as number;
-    if (this.zeroAlloc && ptr < clean) this.bytes.fill(0, ptr, end < clean ? end : clean);
+    if (this.zeroAlloc && ptr < clean) this.bytesView.fill(0, ptr, end < clean ? end : clean);
     if (end > clean) m[this.h + H_CLEAN] = end;
     return ptr;
   }
@@ -161,12 +169,13 @@ export class ArenaHeap extends HeapBase {
     const top = m[h + H_STATE0] as number;
     if (
       !this.plain ||
+      m[h + H_STATE_CHECK] !== wordCheck(H_STATE0, top, this.secret) ||
       typeof ptr !== "number" ||
       ptr >>> 0 !== ptr ||
       (ptr & 7) !== 0 ||
       ptr < this.start + BLOCK_HEADER ||
       ptr >= top ||
-      top > this.bytes.length
+      top > this.bytesView.length
     ) {
       super.free(ptr);
       return;
@@ -177,12 +186,12 @@ export class ArenaHeap extends HeapBase {
       super.free(ptr);
       return;
     }
-    markFreed(m, this.bytes, h, this.secret, ptr, this.zeroFree);
-    if (ptr + size === top) m[h + H_STATE0] = b;
+    markFreed(m, this.bytesView, h, this.secret, ptr, this.zeroFree);
+    if (ptr + size === top) this.setMark(H_STATE0, b);
   }
 
   protected override format(start: number): void {
-    this.m[this.h + H_STATE0] = start;
+    this.setMark(H_STATE0, start);
   }
 
   protected override extend(): void {}
@@ -193,6 +202,8 @@ export class ArenaHeap extends HeapBase {
   }
 
   protected override allocate(bytes: number, align: number): number {
+    // Larger than any region can be (and past where 32-bit size arithmetic stays exact): no fit.
+    if (bytes > MAX_OFFSET - (1 << 20)) return 0;
     const size = bytes === 0 ? ALIGN : (bytes + 7) & -8;
     const top = this.top;
     const ptr = align <= ALIGN ? top + BLOCK_HEADER : alignUp(top + BLOCK_HEADER, align);
@@ -206,7 +217,7 @@ export class ArenaHeap extends HeapBase {
       m[top >> 2] = gap;
       m[(top + 4) >> 2] = blockTag(top, gap, this.secret) ^ TAG_FREED;
     }
-    m[this.h + H_STATE0] = end;
+    this.setMark(H_STATE0, end);
     return this.bump(ptr - BLOCK_HEADER, size, end);
   }
 
@@ -227,8 +238,8 @@ export class ArenaHeap extends HeapBase {
   protected override release(ptr: number): void {
     const size = this.checkPointer(ptr);
     const top = this.top;
-    markFreed(this.m, this.bytes, this.h, this.secret, ptr, this.zeroFree);
-    if (ptr + size === top) this.m[this.h + H_STATE0] = ptr - BLOCK_HEADER;
+    markFreed(this.m, this.bytesView, this.h, this.secret, ptr, this.zeroFree);
+    if (ptr + size === top) this.setMark(H_STATE0, ptr - BLOCK_HEADER);
   }
 
   protected override usable(ptr: number): number {
@@ -245,11 +256,11 @@ export class ArenaHeap extends HeapBase {
       const haveEnd = this.m[this.h + H_END] as number;
       if (end > haveEnd && !this.grow(end - haveEnd)) return 0;
       // The tail leaves the block: wiped first when freed bytes must not keep their contents.
-      if (this.zeroFree && size < have) this.bytes.fill(0, ptr + size, ptr + have);
-      markFreed(this.m, this.bytes, this.h, secret, ptr, false);
-      this.m[this.h + H_STATE0] = end;
-      markLive(this.m, this.bytes, this.h, secret, ptr - BLOCK_HEADER, size, false);
-      if (this.zeroAlloc && size > have) this.bytes.fill(0, ptr + have, ptr + size);
+      if (this.zeroFree && size < have) this.bytesView.fill(0, ptr + size, ptr + have);
+      markFreed(this.m, this.bytesView, this.h, secret, ptr, false);
+      this.setMark(H_STATE0, end);
+      markLive(this.m, this.bytesView, this.h, secret, ptr - BLOCK_HEADER, size, false);
+      if (this.zeroAlloc && size > have) this.bytesView.fill(0, ptr + have, ptr + size);
       if (end > (this.m[this.h + H_CLEAN] as number)) this.m[this.h + H_CLEAN] = end;
       return ptr;
     }

@@ -19,6 +19,7 @@ import {
   H_CLEAN,
   H_DEAD_OWNER,
   H_END,
+  H_END_CHECK,
   H_FLAGS,
   H_HEADER_SUM,
   H_HIGH_WATER,
@@ -29,9 +30,11 @@ import {
   H_NEXT_OWNER,
   H_PEAK,
   H_SECRET,
+  H_STATE_CHECK,
   H_USED,
   headerSum,
   MAX_OFFSET,
+  wordCheck,
 } from "./layout.js";
 import { lockForRecovery, lockHeap, newOwner, unlockHeap } from "./lock.js";
 import type { HeapInstanceOptions, LeakReport } from "./options.js";
@@ -76,7 +79,7 @@ function badPointer(ptr: unknown): never {
  * the thread cache, typed cells, checks, stats, snapshots and recovery. Strategies (TLSF, arena,
  * pool) extend it and implement the block-level primitives. Use it through `Heap`.
  */
-export abstract class HeapBase implements CacheHost {
+export abstract class HeapBase {
   /** @internal */
   static readonly strategyId: number = 0;
   /** @internal Header plus the strategy's control words, in bytes. */
@@ -93,13 +96,15 @@ export abstract class HeapBase implements CacheHost {
   /** @internal Word index of the header. */
   protected readonly h: number;
   /** @internal Byte offset of the first block. */
-  readonly start: number;
+  protected readonly start: number;
   /** @internal The header's secret, cached: a stray write to the header cannot change it. */
-  readonly secret: number;
+  protected readonly secret: number;
   /** @internal */
-  readonly zeroAlloc: boolean;
+  protected readonly zeroAlloc: boolean;
   /** @internal */
-  readonly zeroFree: boolean;
+  protected readonly zeroFree: boolean;
+  /** The views as the thread cache sees them (a closure-free object: the hot path reads it). */
+  readonly #host: CacheHost = { words: new Int32Array(0), bytes: new Uint8Array(0) };
   private readonly shared: boolean;
   private readonly wasm: boolean;
   private readonly growthHeadroom: number;
@@ -135,7 +140,10 @@ export abstract class HeapBase implements CacheHost {
     if (typeof timeout !== "number" || !(timeout > 0)) checkSize(timeout, "lockTimeoutMs", 1, Number.MAX_SAFE_INTEGER);
     this.lockTimeoutMs = timeout;
     this.owner = this.shared ? newOwner(this.m, this.h) : 0;
-    this.cache = (options.cache ?? this.shared) && strategy.cacheable ? new ThreadCache() : undefined;
+    this.cache =
+      (options.cache ?? this.shared) && strategy.cacheable
+        ? new ThreadCache(this.secret, this.start, this.zeroAlloc, this.zeroFree)
+        : undefined;
     const detectLeaks = options.detectLeaks ?? (options.debug === true || options.trackSites === true);
     this.guard =
       options.debug || options.trackSites || detectLeaks
@@ -176,6 +184,11 @@ export abstract class HeapBase implements CacheHost {
   /** @internal Checks the strategy's control words against the region (attach); throws HeapCorruptionError. */
   abstract checkControl(): void;
 
+  /** @internal `attach`'s last step: the strategy's control words checked under the lock. */
+  checkAttached(): void {
+    this.locked(() => this.checkControl());
+  }
+
   /** @internal An arena reset dropped [from, to): the debug guard forgets those blocks. */
   protected forgetRange(from: number, to: number): void {
     this.guard?.forget(from, to);
@@ -183,14 +196,12 @@ export abstract class HeapBase implements CacheHost {
 
   // --- shared machinery ------------------------------------------------------------------
 
-  /** @internal The word view (the thread cache's host interface). */
-  get words(): Int32Array {
-    return this.m;
-  }
-
-  /** @internal The byte view (the thread cache's host interface). */
-  get bytes(): Uint8Array {
-    return this.bytesView;
+  /** The current views, for the thread cache. */
+  private host(): CacheHost {
+    const host = this.#host as { words: Int32Array; bytes: Uint8Array };
+    host.words = this.m;
+    host.bytes = this.bytesView;
+    return host;
   }
 
   /** @internal Formats an empty heap (called once by `Heap.create`/`fixed`/`over`). */
@@ -264,15 +275,51 @@ export abstract class HeapBase implements CacheHost {
    * word every bound of the operation comes from, so nothing later reads past the buffer.
    */
   protected fresh(): void {
-    const end = this.m[this.h + H_END] as number;
+    let end = this.m[this.h + H_END] as number;
     const length = this.bytesView.length;
-    if (length === 0 || end > length) this.sync();
+    if (length === 0 || end > length) {
+      this.sync();
+      end = this.m[this.h + H_END] as number;
+    }
     if (end > this.bytesView.length || end < this.start + 16 || (end & 7) !== 0) {
       this.corrupt(
         (this.h + H_END) * 4,
         `the end word holds ${end}, outside the memory of ${this.bytesView.length} bytes`,
       );
     }
+    if (this.m[this.h + H_END_CHECK] !== wordCheck(H_END, end, this.secret)) {
+      this.corrupt((this.h + H_END) * 4, `the end word holds ${end}, which its check word does not confirm`);
+    }
+  }
+
+  /** @internal Writes a new end and its check word. */
+  protected setEnd(end: number): void {
+    this.m[this.h + H_END] = end;
+    this.m[this.h + H_END_CHECK] = wordCheck(H_END, end, this.secret);
+  }
+
+  /** @internal The strategy's moving mark (arena top, pool fresh) at `index`, checked against its check word. */
+  protected checkedMark(index: number, what: string): number {
+    const m = this.m;
+    const value = m[this.h + index] as number;
+    if (
+      m[this.h + H_STATE_CHECK] !== wordCheck(index, value, this.secret) ||
+      value < this.start ||
+      value > (m[this.h + H_END] as number) ||
+      (value & 7) !== 0
+    ) {
+      this.corrupt(
+        (this.h + index) * 4,
+        `the ${what} holds ${value}, which is outside the region or does not match its check word`,
+      );
+    }
+    return value;
+  }
+
+  /** @internal Writes the strategy's moving mark and its check word. */
+  protected setMark(index: number, value: number): void {
+    this.m[this.h + index] = value;
+    this.m[this.h + H_STATE_CHECK] = wordCheck(index, value, this.secret);
   }
 
   /** @internal Runs `fn` with the heap's lock held (shared memory) and fresh, checked views. */
@@ -286,7 +333,7 @@ export abstract class HeapBase implements CacheHost {
       this.fresh();
       return fn();
     } finally {
-      unlockHeap(this.m, this.h);
+      unlockHeap(this.m, this.h, this.owner);
     }
   }
 
@@ -302,8 +349,9 @@ export abstract class HeapBase implements CacheHost {
     const m = this.m;
     const oldEnd = m[this.h + H_END] as number;
     const maxEnd = Math.min(m[this.h + H_MAX_END] as number, MAX_OFFSET);
+    // Compared as doubles first: alignUp works on 32-bit integers and would wrap past 2^31.
+    if (!(bytes > 0) || bytes > MAX_OFFSET || oldEnd + bytes > maxEnd) return false;
     const need = alignUp(oldEnd + bytes, ALIGN);
-    if (need > maxEnd || bytes > MAX_OFFSET) return false;
     const region = oldEnd - (this.h << 2);
     const wanted = this.backing.movesOnGrowth
       ? Math.max(need, oldEnd + region)
@@ -317,7 +365,7 @@ export abstract class HeapBase implements CacheHost {
     }
     this.sync();
     const newEnd = Math.min(maxEnd, this.backing.buffer.byteLength) & -ALIGN;
-    this.m[this.h + H_END] = newEnd;
+    this.setEnd(newEnd);
     this.extend(oldEnd, newEnd);
     return true;
   }
@@ -363,7 +411,7 @@ export abstract class HeapBase implements CacheHost {
     if (align !== ALIGN) align = checkAlign(align);
     if (this.guard !== undefined) return this.guard.malloc(bytes, align);
     if (this.cache !== undefined && align === ALIGN && bytes <= CACHE_MAX_SIZE) {
-      const ptr = this.cache.take(this, bytes);
+      const ptr = this.cache.take(this.host(), bytes);
       if (ptr !== 0) return ptr;
     }
     // The lock is taken inline rather than through locked(): no closure per call on the hot path.
@@ -376,7 +424,7 @@ export abstract class HeapBase implements CacheHost {
       this.fresh();
       return this.allocate(bytes, align);
     } finally {
-      unlockHeap(this.m, this.h);
+      unlockHeap(this.m, this.h, this.owner);
     }
   }
 
@@ -398,7 +446,7 @@ export abstract class HeapBase implements CacheHost {
       this.guard.free(ptr);
       return;
     }
-    if (this.cache?.keep(this, ptr)) return;
+    if (this.cache?.keep(this.host(), ptr)) return;
     if (!this.shared) {
       this.fresh();
       this.release(ptr);
@@ -409,7 +457,7 @@ export abstract class HeapBase implements CacheHost {
       this.fresh();
       this.release(ptr);
     } finally {
-      unlockHeap(this.m, this.h);
+      unlockHeap(this.m, this.h, this.owner);
     }
   }
 
@@ -493,7 +541,7 @@ export abstract class HeapBase implements CacheHost {
   flush(): void {
     const cache = this.cache;
     if (cache === undefined) return;
-    this.locked(() => cache.drain(this, (ptr) => this.release(ptr)));
+    this.locked(() => cache.drain(this.host(), (ptr) => this.release(ptr)));
   }
 
   private outOfMemory(bytes: number): OutOfMemoryError {
@@ -723,7 +771,7 @@ export abstract class HeapBase implements CacheHost {
     m[h + H_LOCK_SEQ] = seq;
     m[h + H_NEXT_OWNER] = owners;
     if (currentEnd > snapshot.end) {
-      m[h + H_END] = currentEnd;
+      this.setEnd(currentEnd);
       // The memory gained since the snapshot was used meanwhile: not known to be zero.
       this.extend(snapshot.end, currentEnd);
       m[h + H_CLEAN] = currentEnd;
@@ -736,7 +784,9 @@ export abstract class HeapBase implements CacheHost {
    * is kept, live blocks included; runs of bytes whose headers no longer check out (typically the
    * block the dead thread was changing) become free space and are listed in the report. Then the
    * heap is checked and unpoisoned. Blocks other threads held in their caches stay live until those
-   * threads flush; blocks a dead thread cached stay allocated (they show in `live()`).
+   * threads flush; blocks a dead thread cached stay allocated (they show in `live()`). Call it once
+   * the holder has really stopped: a terminated worker has; a thread that was only stalled past
+   * `lockTimeoutMs` may still be finishing its operation (it then gets HeapPoisonedError too).
    *
    * @returns What was kept and what could not be.
    * @throws {HeapCorruptionError} ERR_MEMKIT_HEAP_CORRUPTION when the header itself is beyond repair.
@@ -763,7 +813,7 @@ export abstract class HeapBase implements CacheHost {
       this.m[h + H_DEAD_OWNER] = 0;
       return { wasPoisoned, deadOwner, liveBlocks: this.m[h + H_LIVE] as number, lost };
     } finally {
-      if (this.shared) unlockHeap(this.m, h);
+      if (this.shared) unlockHeap(this.m, h, this.owner);
     }
   }
 }

@@ -8,6 +8,7 @@ import {
   FLAG_ZERO_FREE,
   H_BASE,
   H_END,
+  H_END_CHECK,
   H_FLAGS,
   H_HEADER_SUM,
   H_MAGIC,
@@ -20,6 +21,7 @@ import {
   LAYOUT_VERSION,
   MAGIC,
   MAX_OFFSET,
+  wordCheck,
 } from "./layout.js";
 import type { HeapOptions } from "./options.js";
 
@@ -63,5 +65,6 @@ export function writeHeader(
   words[h + H_SECRET] = (Math.random() * 0x7fffffff) | 0 || 0x2545f491;
   words[h + H_PARAM] = slotSize;
   words[h + H_HEADER_SUM] = headerSum(words, h);
+  words[h + H_END_CHECK] = wordCheck(H_END, end, words[h + H_SECRET] as number);
   return { base, end };
 }

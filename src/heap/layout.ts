@@ -62,6 +62,10 @@ export const H_DEAD_OWNER = 18;
 export const H_HEADER_SUM = 19;
 /** Byte offset below which blocks may hold old bytes; above it memory was never handed out (zero). */
 export const H_CLEAN = 20;
+/** Keyed checksum of the strategy's moving mark (arena: top; pool: fresh), see `wordCheck`. */
+export const H_STATE_CHECK = 21;
+/** Keyed checksum of H_END. */
+export const H_END_CHECK = 22;
 /** First word a strategy may use for its own control structures. */
 export const H_STRATEGY_WORDS = 24;
 /** The lock word of a poisoned heap (a holder died inside an operation). */
@@ -94,6 +98,15 @@ export function blockTag(b: number, word: number, secret: number): number {
   let x = Math.imul(word ^ secret, 0x9e3779b1) ^ b;
   x = Math.imul(x ^ (x >>> 15), 0x85ebca6b);
   return (x ^ (x >>> 13)) | 1;
+}
+
+/**
+ * Check word of a header word that bounds allocation (the end, the arena top, the pool's fresh
+ * mark): range checks alone cannot tell a top lowered by a stray write into the live blocks from
+ * a real one, a keyed checksum can.
+ */
+export function wordCheck(index: number, value: number, secret: number): number {
+  return blockTag(index, value, secret ^ 0x2f6b1e35);
 }
 
 /** Tag state: a live block (the checksum itself). */

@@ -86,15 +86,20 @@ function waitForLock(words: Int32Array, h: number, mine: number, timeoutMs: numb
   }
 }
 
-/** Releases the lock, waking one waiter if any were sleeping. Throws if it was poisoned meanwhile. */
-export function unlockHeap(words: Int32Array, h: number): void {
+/**
+ * Releases the lock held by `owner`, waking one waiter if any were sleeping. If the lock is no
+ * longer this owner's (it stalled past the lease and was declared dead), nothing is touched and
+ * HeapPoisonedError is thrown: the word now belongs to the poison or to a recovering thread.
+ */
+export function unlockHeap(words: Int32Array, h: number, owner: number): void {
   const index = h + H_LOCK;
-  const value = Atomics.exchange(words, index, 0);
-  if (value === LOCK_POISONED) {
-    Atomics.store(words, index, LOCK_POISONED);
-    throw poisoned(words, h);
+  const mine = owner << 1;
+  if (Atomics.compareExchange(words, index, mine, 0) === mine) return;
+  if (Atomics.compareExchange(words, index, mine | 1, 0) === (mine | 1)) {
+    Atomics.notify(words, index, 1);
+    return;
   }
-  if ((value & 1) !== 0) Atomics.notify(words, index, 1);
+  throw poisoned(words, h);
 }
 
 /**

@@ -11,6 +11,7 @@ import {
   FLAG_ZERO_FREE,
   H_BASE,
   H_END,
+  H_END_CHECK,
   H_FLAGS,
   H_MAGIC,
   H_MAX_END,
@@ -20,6 +21,7 @@ import {
   LAYOUT_VERSION,
   MAGIC,
   MAX_OFFSET,
+  wordCheck,
 } from "./layout.js";
 import type { HeapInstanceOptions, HeapOptions } from "./options.js";
 import { STRATEGIES, strategyById } from "./strategies.js";
@@ -95,8 +97,12 @@ export function attachHeap(memory: HeapMemory, options: HeapInstanceOptions): He
     bad(H_END, `the heap ends at ${end}, outside the ${length}-byte memory (a truncated copy?)`);
   }
   if (maxEnd < end || maxEnd > MAX_OFFSET) bad(H_MAX_END, `the maximum end ${maxEnd} is impossible`);
-  checkHeaderWords(words, h, words[h + H_SECRET] as number);
+  const secret = words[h + H_SECRET] as number;
+  checkHeaderWords(words, h, secret);
+  if (words[h + H_END_CHECK] !== wordCheck(H_END, end, secret))
+    bad(H_END, `the end word ${end} does not match its check word`);
   const heap = new ctor(backing, base, options);
-  heap.checkControl();
+  // Under the lock: other threads may be changing the control words right now.
+  heap.checkAttached();
   return heap;
 }

@@ -33,6 +33,12 @@ import {
  * most-recent first; when none is free the pool takes the next never-used slot, growing the
  * memory when it can.
  *
+ * Threat model: a buggy writer (an overflow, underflow or stale pointer of the caller, a stray write
+ * of a WebAssembly or C module sharing the memory), not an attacker who reads the heap's secret.
+ * Invariant: whatever bytes are written anywhere in the heap's memory, no call returns a pointer
+ * outside the block region or overlapping a live block, and no call runs forever; each ends
+ * normally or throws HeapCorruptionError naming the offset and what was wrong.
+ *
  * Hardening (see the README's threat model): a free slot's link is stored encoded (safe-linking
  * keyed by the heap's secret), so a use-after-free write into it decodes to garbage; the head and
  * every link are checked (in range, on a slot boundary, below `fresh`, header tag "freed") before
@@ -69,7 +75,7 @@ export class PoolHeap extends HeapBase {
       bytes >>> 0 !== bytes ||
       bytes > this.slotSize ||
       b === 0 ||
-      b >= this.bytes.length
+      b >= this.bytesView.length
     ) {
       return super.tryMalloc(bytes, align);
     }
@@ -82,12 +88,12 @@ export class PoolHeap extends HeapBase {
     const h = this.h;
     this.checkFreeSlot(b, (h + H_STATE0) * 4);
     m[h + H_STATE0] = (m[(b + BLOCK_HEADER) >> 2] as number) ^ linkKey(b + BLOCK_HEADER, this.secret);
-    return markLive(m, this.bytes, h, this.secret, b, this.slotSize, this.zeroAlloc);
+    return markLive(m, this.bytesView, h, this.secret, b, this.slotSize, this.zeroAlloc);
   }
 
   /** Throws HeapCorruptionError unless b is a freed slot below `fresh` (named by the word at `from`). */
   private checkFreeSlot(b: number, from: number): void {
-    const fresh = this.m[this.h + H_STATE1] as number;
+    const fresh = this.checkedMark(H_STATE1, "pool's fresh mark");
     if (b < this.start || b >= fresh || (b - this.start) % this.stride !== 0) {
       this.corrupt(from, `a pool free-list link names ${b}, which is not a slot of this pool`);
     }
@@ -98,7 +104,7 @@ export class PoolHeap extends HeapBase {
 
   protected override format(start: number): void {
     this.m[this.h + H_STATE0] = 0;
-    this.m[this.h + H_STATE1] = start;
+    this.setMark(H_STATE1, start);
   }
 
   protected override extend(): void {}
@@ -107,7 +113,7 @@ export class PoolHeap extends HeapBase {
   override checkControl(): void {
     const m = this.m;
     const h = this.h;
-    const fresh = m[h + H_STATE1] as number;
+    const fresh = this.checkedMark(H_STATE1, "pool's fresh mark");
     if (
       this.slotSize < ALIGN ||
       this.slotSize > 1 << 24 ||
@@ -131,7 +137,7 @@ export class PoolHeap extends HeapBase {
     const h = this.h;
     const head = this.m[h + H_STATE0] as number;
     if (head !== 0) return this.pop(head);
-    const b = this.m[h + H_STATE1] as number;
+    const b = this.checkedMark(H_STATE1, "pool's fresh mark");
     if (b < this.start || (b - this.start) % this.stride !== 0 || b > MAX_OFFSET - this.stride) {
       this.corrupt((h + H_STATE1) * 4, `the pool's fresh mark ${b} is not a slot boundary`);
     }
@@ -139,10 +145,10 @@ export class PoolHeap extends HeapBase {
     const end = this.m[h + H_END] as number;
     if (next > end && !this.grow(next - end)) return 0;
     const m = this.m;
-    m[h + H_STATE1] = next;
+    this.setMark(H_STATE1, next);
     // A never-used slot is zero already unless it lies below the clean mark (reused memory).
     const clean = m[h + H_CLEAN] as number;
-    const ptr = markLive(m, this.bytes, h, this.secret, b, slot, this.zeroAlloc && b + BLOCK_HEADER < clean);
+    const ptr = markLive(m, this.bytesView, h, this.secret, b, slot, this.zeroAlloc && b + BLOCK_HEADER < clean);
     if (next > clean) m[h + H_CLEAN] = next;
     return ptr;
   }
@@ -150,7 +156,7 @@ export class PoolHeap extends HeapBase {
   private checkPointer(ptr: number): void {
     const m = this.m;
     const offset = ptr - this.start - BLOCK_HEADER;
-    if (offset < 0 || ptr >= (m[this.h + H_STATE1] as number) || (ptr & 7) !== 0) {
+    if (offset < 0 || ptr >= this.checkedMark(H_STATE1, "pool's fresh mark") || (ptr & 7) !== 0) {
       this.invalidPointer(ptr, "it is outside the pool's slots");
     }
     if (offset % this.stride !== 0) this.invalidPointer(ptr, "it is not the start of a slot");
@@ -165,7 +171,7 @@ export class PoolHeap extends HeapBase {
     this.checkPointer(ptr);
     const m = this.m;
     const h = this.h;
-    markFreed(m, this.bytes, h, this.secret, ptr, this.zeroFree);
+    markFreed(m, this.bytesView, h, this.secret, ptr, this.zeroFree);
     m[ptr >> 2] = (m[h + H_STATE0] as number) ^ linkKey(ptr, this.secret);
     m[h + H_STATE0] = ptr - BLOCK_HEADER;
   }

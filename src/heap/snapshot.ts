@@ -41,7 +41,7 @@ export class HeapSnapshot {
   /** @internal Copies [base, end) of `u8`, with the lock words of the copy cleared. */
   static take(u8: Uint8Array, base: number, end: number, state: SnapshotState): HeapSnapshot {
     const bytes = u8.slice(base, end);
-    const words = new Int32Array(bytes.buffer, 0, 32);
+    const words = new Int32Array(bytes.buffer, 0, bytes.length >> 2);
     words[H_LOCK] = 0;
     words[H_LOCK_SEQ] = 0;
     words[H_DEAD_OWNER] = 0;

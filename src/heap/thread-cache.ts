@@ -5,14 +5,10 @@ export const CACHE_MAX_SIZE = 1024;
 const CACHE_DEPTH = 16;
 const F_LEFT_FREE = 2;
 
-/** What the cache needs from its heap: the current views and the constants of the heap. */
+/** What the cache needs from its heap: the current views (they change when memory grows). */
 export interface CacheHost {
   readonly words: Int32Array;
   readonly bytes: Uint8Array;
-  readonly secret: number;
-  readonly start: number;
-  readonly zeroAlloc: boolean;
-  readonly zeroFree: boolean;
 }
 
 /**
@@ -26,6 +22,18 @@ export interface CacheHost {
  */
 export class ThreadCache {
   readonly #stacks: number[][] = Array.from({ length: (CACHE_MAX_SIZE >> 3) + 1 }, () => []);
+  readonly #secret: number;
+  readonly #start: number;
+  readonly #zeroAlloc: boolean;
+  readonly #zeroFree: boolean;
+
+  /** The heap's constants: its secret, first block, and zero modes. */
+  constructor(secret: number, start: number, zeroAlloc: boolean, zeroFree: boolean) {
+    this.#secret = secret;
+    this.#start = start;
+    this.#zeroAlloc = zeroAlloc;
+    this.#zeroFree = zeroFree;
+  }
 
   /** A cached block of exactly this size class, re-tagged live (and zeroed when asked), or 0. */
   take(host: CacheHost, bytes: number): number {
@@ -34,8 +42,8 @@ export class ThreadCache {
     if (ptr === undefined) return 0;
     const m = host.words;
     const b = ptr - BLOCK_HEADER;
-    m[(b + 4) >> 2] = blockTag(b, (m[b >> 2] as number) & ~F_LEFT_FREE, host.secret);
-    if (host.zeroAlloc) host.bytes.fill(0, ptr, ptr + size);
+    m[(b + 4) >> 2] = blockTag(b, (m[b >> 2] as number) & ~F_LEFT_FREE, this.#secret);
+    if (this.#zeroAlloc) host.bytes.fill(0, ptr, ptr + size);
     return ptr;
   }
 
@@ -46,10 +54,10 @@ export class ThreadCache {
    */
   keep(host: CacheHost, ptr: number): boolean {
     const m = host.words;
-    if ((ptr & 7) !== 0 || ptr < host.start + 8 || ptr >= host.bytes.length) return false;
+    if ((ptr & 7) !== 0 || ptr < this.#start + 8 || ptr >= host.bytes.length) return false;
     const b = ptr - BLOCK_HEADER;
     const word = (m[b >> 2] as number) & ~F_LEFT_FREE;
-    const tag = blockTag(b, word, host.secret);
+    const tag = blockTag(b, word, this.#secret);
     // word & 1: a free block (F flag) is never cached.
     if (m[(b + 4) >> 2] !== tag || (word & 1) !== 0) return false;
     const size = word & ~7;
@@ -57,7 +65,7 @@ export class ThreadCache {
     const stack = this.#stacks[size >> 3];
     if (stack === undefined || stack.length >= CACHE_DEPTH) return false;
     m[(b + 4) >> 2] = tag ^ TAG_CACHED;
-    if (host.zeroFree) host.bytes.fill(0, ptr, ptr + size);
+    if (this.#zeroFree) host.bytes.fill(0, ptr, ptr + size);
     stack.push(ptr);
     return true;
   }
@@ -68,7 +76,7 @@ export class ThreadCache {
       for (let ptr = stack.pop(); ptr !== undefined; ptr = stack.pop()) {
         const m = host.words;
         const b = ptr - BLOCK_HEADER;
-        const tag = blockTag(b, (m[b >> 2] as number) & ~F_LEFT_FREE, host.secret);
+        const tag = blockTag(b, (m[b >> 2] as number) & ~F_LEFT_FREE, this.#secret);
         // Re-tag only a block still cached; a stray write meanwhile is the strategy's to report.
         if (m[(b + 4) >> 2] === (tag ^ TAG_CACHED)) m[(b + 4) >> 2] = tag;
         release(ptr);

@@ -12,6 +12,7 @@ import {
   H_STRATEGY_WORDS,
   H_USED,
   linkKey,
+  MAX_OFFSET,
   STRATEGY_TLSF,
   TAG_CACHED,
   TAG_FREED,
@@ -42,6 +43,12 @@ import {
  * A first-level bitmap and one second-level bitmap per first level say which lists are non-empty,
  * so finding a fit is two count-trailing-zeros.
  *
+ * Threat model: a buggy writer (an overflow, underflow or stale pointer of the caller, a stray write
+ * of a WebAssembly or C module sharing the memory), not an attacker who reads the heap's secret.
+ * Invariant: whatever bytes are written anywhere in the heap's memory, no call returns a pointer
+ * outside the block region or overlapping a live block, and no call runs forever; each ends
+ * normally or throws HeapCorruptionError naming the offset and what was wrong.
+ *
  * Hardening (threat model and invariant: see the README's heap section). Nothing read from the
  * heap's memory is used before it is validated:
  * - a header is used only when its tag checks out (`header`), so a size or F flag changed by a
@@ -64,6 +71,9 @@ const FL_COUNT = 31 - SB_BITS + 1;
 const MIN_SIZE = 16;
 /** A remainder smaller than this stays in the block instead of being split off. */
 const MIN_SPLIT = BLOCK_HEADER + MIN_SIZE;
+
+/** Largest request any strategy considers: beyond it, size arithmetic in 32-bit words would wrap. */
+const MAX_ALLOCATION = MAX_OFFSET - (1 << 20);
 
 const W_FL = H_STRATEGY_WORDS;
 const W_SL = W_FL + 1;
@@ -348,6 +358,8 @@ export class TlsfHeap extends HeapBase {
   }
 
   protected override allocate(bytes: number, align: number): number {
+    // Larger than any region can be (and past where 32-bit size arithmetic stays exact): no fit.
+    if (bytes > MAX_ALLOCATION) return 0;
     const size = TlsfHeap.blockSize(bytes);
     // Over-ask for aligned requests so an aligned start with room for a leading free block exists.
     const ask = align <= ALIGN ? size : size + align + MIN_SPLIT;
