@@ -287,10 +287,17 @@ export abstract class HeapBase {
         `the end word holds ${end}, outside the memory of ${this.bytesView.length} bytes`,
       );
     }
-    if (this.m[this.h + H_END_CHECK] !== wordCheck(H_END, end, this.secret)) {
-      this.corrupt((this.h + H_END) * 4, `the end word holds ${end}, which its check word does not confirm`);
+    // The keyed check is recomputed only when the end moved since this object last confirmed it.
+    if (end !== this.endSeen) {
+      if (this.m[this.h + H_END_CHECK] !== wordCheck(H_END, end, this.secret)) {
+        this.corrupt((this.h + H_END) * 4, `the end word holds ${end}, which its check word does not confirm`);
+      }
+      this.endSeen = end;
     }
   }
+
+  /** The last end word this object confirmed against its check word. */
+  private endSeen = -1;
 
   /** @internal Writes a new end and its check word. */
   protected setEnd(end: number): void {
@@ -766,15 +773,25 @@ export abstract class HeapBase {
     const lock = m[h + H_LOCK] as number;
     const seq = m[h + H_LOCK_SEQ] as number;
     const owners = m[h + H_NEXT_OWNER] as number;
-    this.bytesView.set(snapshot.bytes, snapshot.base);
-    m[h + H_LOCK] = lock;
-    m[h + H_LOCK_SEQ] = seq;
-    m[h + H_NEXT_OWNER] = owners;
-    if (currentEnd > snapshot.end) {
-      this.setEnd(currentEnd);
-      // The memory gained since the snapshot was used meanwhile: not known to be zero.
-      this.extend(snapshot.end, currentEnd);
-      m[h + H_CLEAN] = currentEnd;
+    const clean = m[h + H_CLEAN] as number;
+    // All or nothing: a snapshot of a damaged heap may fail below; then the heap is left as it was.
+    const before = this.bytesView.slice(snapshot.base, currentEnd);
+    try {
+      this.bytesView.set(snapshot.bytes, snapshot.base);
+      m[h + H_LOCK] = lock;
+      m[h + H_LOCK_SEQ] = seq;
+      m[h + H_NEXT_OWNER] = owners;
+      // Bytes used since the snapshot are not known to be zero: the clean mark never moves down.
+      m[h + H_CLEAN] = Math.max(clean, m[h + H_CLEAN] as number);
+      if (currentEnd > snapshot.end) {
+        this.setEnd(currentEnd);
+        this.extend(snapshot.end, currentEnd);
+        m[h + H_CLEAN] = currentEnd;
+      }
+    } catch (error) {
+      this.bytesView.set(before, snapshot.base);
+      this.endSeen = -1;
+      throw error;
     }
   }
 

@@ -277,6 +277,8 @@ export class TlsfHeap extends HeapBase {
       if (left + BLOCK_HEADER + leftSize !== b)
         this.corrupt(b - 4, "a back pointer does not name the block to the left");
       this.removeFree(left, leftSize);
+      // b's header becomes interior: never a usable header again (release already marked it freed).
+      m[(b + 4) >> 2] = blockTag(b, (m[b >> 2] as number) & ~F_LEFT_FREE, this.secret) ^ TAG_FREED;
       this.scrub(b - 4, b + 16);
       size += BLOCK_HEADER + leftSize;
       b = left;
@@ -461,6 +463,9 @@ export class TlsfHeap extends HeapBase {
     if ((rightWord & F_FREE) !== 0 && have + BLOCK_HEADER + rightSize >= size) {
       this.freeHeader(right);
       this.removeFree(right, rightSize);
+      // Its header becomes payload of a live block: it must never pass for a free block again
+      // (a forged back pointer naming it would merge over this block).
+      m[(right + 4) >> 2] = blockTag(right, rightWord & ~F_LEFT_FREE, this.secret) ^ TAG_FREED;
       this.carve(b, have + BLOCK_HEADER + rightSize, size, left);
       const grown = (m[b >> 2] as number) & ~FLAGS;
       if (this.zeroAlloc) this.u8.fill(0, ptr + have, ptr + grown);

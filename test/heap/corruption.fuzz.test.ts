@@ -33,6 +33,8 @@ const REGRESSION_SEEDS = [
   // Found against the hardened heap: huge debug-mode requests wrapping 32-bit size arithmetic (74, 2125),
   // a snapshot of a heap whose end word was lowered (395), arena/pool marks lowered into live blocks (1686, 2833).
   74, 395, 1686, 2125, 2833,
+  // Forged merges naming a stale free header inside a block, and a restore of a damaged snapshot (all or nothing).
+  11348, 16254, 18204,
 ];
 
 function describeFailure(r: CaseResult): string {
