@@ -1,5 +1,8 @@
 /**
- * `npm run bench -- ffi`: string hand-offs between TypeScript and C compiled to WebAssembly.
+ * `npm run bench -- ffi`: an allocation-heavy C library (the JSON parser and printer of
+ * test/fixtures/wasm/json.c) with memkit's heap, with the module's own malloc, with a trivial
+ * JavaScript bump allocator (the boundary crossings alone) and with memkit's heap behind bare
+ * imports (no C rules, no boundary checks); then string hand-offs between TypeScript and C.
  * TS -> C: a JS string becomes a C string C takes ownership of and frees. C -> TS: C returns a
  * malloc'd copy that TypeScript reads and frees. Through the memkit heap (C's malloc/free are
  * imports served by memkit), through the module's own wasi-libc malloc, and through a fresh
@@ -7,6 +10,15 @@
  */
 import { readFileSync } from "node:fs";
 import { instantiateWithHeap, takeCString, writeCString } from "../src/ffi/index.js";
+import { Heap } from "../src/heap/index.js";
+import {
+  type JsonLib,
+  fixture as jsonFixture,
+  loadBumpJson,
+  loadLibcJson,
+  makeDocument,
+  roundtripWith,
+} from "./ffi/json-fixture.js";
 import { type Contender, runBenchmark } from "./harness.js";
 
 const fixture = (name: string) => readFileSync(new URL(`../../test/fixtures/wasm/${name}`, import.meta.url));
@@ -101,7 +113,65 @@ const toTs: Contender[] = [
   },
 ];
 
+// --- the JSON library -------------------------------------------------------------------------
+const DOC = makeDocument(64 * 1024, 5).text;
+const memkitJson = await instantiateWithHeap<JsonLib>(jsonFixture("json.wasm"));
+const libcJson = await loadLibcJson();
+const bumpJson = await loadBumpJson();
+const wasmBumpJson = await loadLibcJson(true);
+let bareHeap: Heap | undefined;
+let allocations = 0;
+const bareImports = {
+  malloc: (n: number) => {
+    allocations++;
+    return (bareHeap as Heap).tryMalloc(n >>> 0);
+  },
+  free: (p: number) => {
+    if (p !== 0) (bareHeap as Heap).free(p >>> 0);
+  },
+  realloc: (p: number, n: number) => {
+    allocations++;
+    return p === 0 ? (bareHeap as Heap).tryMalloc(n >>> 0) : (bareHeap as Heap).realloc(p >>> 0, n >>> 0);
+  },
+};
+const bare = (await WebAssembly.instantiate(jsonFixture("json.wasm"), { env: bareImports })) as unknown as {
+  instance: { exports: Record<string, unknown> & { memory: WebAssembly.Memory; __heap_base: { value: number } } };
+};
+bareHeap = Heap.over(bare.instance.exports.memory, {
+  base: (bare.instance.exports.__heap_base.value + 7) & -8,
+  zero: "none",
+});
+const bareJson = bare.instance.exports as unknown as JsonLib;
+roundtripWith(bareHeap, bareJson, DOC);
+const perRound = allocations;
+const json: Contender[] = [
+  { name: "memkit heap (instantiateWithHeap)", fn: () => roundtripWith(memkitJson.heap, memkitJson.exports, DOC) },
+  { name: "module's own malloc (wasi-libc dlmalloc in wasm)", fn: () => roundtripWith(libcJson.host, libcJson.c, DOC) },
+  {
+    name: "JS bump allocator (crossings only, free is a no-op)",
+    fn: () => {
+      roundtripWith(bumpJson.host, bumpJson.c, DOC);
+      bumpJson.reset();
+    },
+  },
+  {
+    name: "memkit heap, bare imports (no C rules or checks)",
+    fn: () => roundtripWith(bareHeap as Heap, bareJson, DOC),
+  },
+  {
+    name: "bump inside wasm (C's own work: no crossings, no allocator)",
+    fn: () => {
+      roundtripWith(wasmBumpJson.host, wasmBumpJson.c, DOC);
+      wasmBumpJson.reset();
+    },
+  },
+];
+
 await runBenchmark("ffi", [
+  {
+    name: `JSON round trip in C (${DOC.length >> 10} KB document, ${perRound} mallocs/reallocs + as many frees), time per round trip`,
+    contenders: json,
+  },
   { name: `TypeScript -> C string hand-off (${BYTES} B), ns per round trip`, contenders: toC },
   { name: `C -> TypeScript result hand-off (${BYTES} B), ns per round trip`, contenders: toTs },
 ]);

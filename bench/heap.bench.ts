@@ -1,19 +1,23 @@
 /**
- * `npm run bench -- heap`: memkit/heap against glibc malloc (a C replayer built with gcc), @thi.ng/malloc
- * and per-allocation `new Uint8Array(n)`, on the workloads of the heap issue: W1 fixed-size churn,
- * W2 random sizes, W3 realloc growth, T1 the real cc1 trace, A1 arena-shaped scope, plus shared-heap
- * throughput with 1 and 2 workers.
+ * `npm run bench -- heap`: memkit/heap against AssemblyScript's TLSF compiled to WebAssembly (called from
+ * JS), glibc malloc, jemalloc and mimalloc (a C replayer built with gcc, the last two by LD_PRELOAD),
+ * @thi.ng/malloc and per-allocation `new Uint8Array(n)`, on the workloads of the heap issue: W1
+ * fixed-size churn, W2 random sizes, W3 realloc growth, T1 the real cc1 trace, A1 arena-shaped scope,
+ * plus shared-heap throughput with 1 and 2 workers. Every contender does the same work per event
+ * (checked, see heap/same-work.ts): the trace's calls with its sizes, one byte written into each new block.
  */
 import { existsSync } from "node:fs";
 import type { ArenaHeap } from "../src/heap/index.js";
 import { CC1_TRACE, loadTrace, peakLiveBytes, type Trace, withSurvivorsFreed } from "../test/helpers/trace.js";
 import { type Contender, type Group, runBenchmark } from "./harness.js";
-import { cellRunner, heapRunner, thingRunner, typedArrayRunner } from "./heap/contenders.js";
-import { buildGlibcReplayer, runGlibc } from "./heap/glibc.js";
+import { assemblyScriptRunner, cellRunner, heapRunner, thingRunner, typedArrayRunner } from "./heap/contenders.js";
+import { buildNativeReplayer, nativeAllocators, runNative, traceFile } from "./heap/native.js";
 import { sharedThroughput } from "./heap/shared.js";
+import { printTargets } from "./heap/targets.js";
 import { a1, w1, w2, w3 } from "./heap/workloads.js";
 
-const glibc = buildGlibcReplayer();
+const replayer = buildNativeReplayer();
+const natives = replayer === undefined ? [] : nativeAllocators();
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -67,6 +71,26 @@ function workloadGroup(
     contenders.push({ name: "memkit arena, Heap.create (zero: none) + reset", fn: run, ops });
   }
   if (options.cells) contenders.push({ name: "memkit cells (heap.alloc)", fn: cellRunner(trace), ops });
+  const as = assemblyScriptRunner(trace);
+  contenders.push({
+    name: "AssemblyScript TLSF (wasm, -O3 --noAssert)",
+    fn: as.run,
+    ops,
+    extra: footprint(as.highWater),
+  });
+  const file = replayer === undefined ? "" : traceFile(trace);
+  for (const allocator of natives) {
+    if (replayer === undefined) break;
+    const c = runNative(replayer, file, trace, allocator);
+    const measured = { p50_ns: c.p50_ns, p99_ns: c.p99_ns };
+    // glibc's own count is address space, like memkit's high-water; the others' is resident growth.
+    const fp = allocator.name === "glibc" ? "high-water/peak" : "resident/peak";
+    contenders.push({
+      name: allocator.label,
+      measured,
+      extra: () => ({ [fp]: c.footprint, "faults/replay": c.faults }),
+    });
+  }
   contenders.push({ name: "new Uint8Array(n)", fn: typedArrayRunner(trace), ops });
   contenders.push({
     name: "@thi.ng/malloc",
@@ -74,11 +98,6 @@ function workloadGroup(
     ops,
     samples: options.thingSamples ?? 12,
   });
-  if (glibc !== undefined) {
-    const c = runGlibc(glibc, trace);
-    const measured = { p50_ns: c.p50_ns, p99_ns: c.p99_ns };
-    contenders.push({ name: "glibc malloc (C, gcc -O2)", measured, extra: () => ({ "high-water/peak": c.footprint }) });
-  }
   return { name, contenders };
 }
 
@@ -108,4 +127,4 @@ groups.push({
   ],
 });
 
-await runBenchmark("heap", groups);
+printTargets(await runBenchmark("heap", groups));

@@ -6,9 +6,14 @@
  * koffi's default 0, which PAM would read as success), and keeps the callback alive while libpam
  * may call it.
  */
+import { chmodSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { type Koffi, loadNative, type Native, nativeCallback } from "memkit/ffi";
 
 export const PAM_SUCCESS = 0;
+/** What libpam returns for a wrong password with the service file below (from pam_deny). */
+export const PAM_AUTH_ERR = 7;
 export const PAM_CONV_ERR = 19;
 const PAM_PROMPT_ECHO_OFF = 1;
 const PAM_PROMPT_ECHO_ON = 2;
@@ -50,6 +55,41 @@ function pamApi(koffi: Koffi): PamApi {
   };
   apis.set(koffi, api);
   return api;
+}
+
+/** The password `createPamService` accepts. */
+export const PASSWORD = "correct horse";
+
+/**
+ * A PAM service in a fresh temporary directory that needs no root and no system user: pam_exec
+ * hands the password (expose_authtok) to a script that compares it with `PASSWORD`.
+ *
+ * pam_exec answers any failing script with PAM_SYSTEM_ERR, so "required" would report a wrong
+ * password as a system error. The control below does what Debian's common-auth does: success skips
+ * pam_deny, a conversation error ends the stack with PAM_CONV_ERR, and anything else falls through
+ * to pam_deny, whose PAM_AUTH_ERR is what a wrong password should be.
+ *
+ * @returns The `confdir` and `service` for `pamAuthenticate`.
+ */
+export function createPamService(): { confdir: string; service: string } {
+  const confdir = mkdtempSync(join(tmpdir(), "memkit-pam-"));
+  const checker = join(confdir, "check-password.sh");
+  writeFileSync(
+    checker,
+    `#!/bin/sh\n# pam_exec expose_authtok writes the password to stdin\npw=$(cat | tr -d '\\000\\n')\n[ "$pw" = "${PASSWORD}" ]\n`,
+  );
+  chmodSync(checker, 0o755);
+  writeFileSync(
+    join(confdir, "memkit-test"),
+    [
+      `auth [success=1 conv_err=die default=ignore] pam_exec.so expose_authtok quiet ${checker}`,
+      "auth requisite pam_deny.so",
+      "auth required pam_permit.so",
+      "account required pam_permit.so",
+      "",
+    ].join("\n"),
+  );
+  return { confdir, service: "memkit-test" };
 }
 
 export interface PamRequest {
@@ -111,4 +151,29 @@ export async function pamAuthenticate(request: PamRequest): Promise<PamOutcome> 
   const status = api.authenticate(handle[0], 0);
   api.end(handle[0], status);
   return { status, callbackError: conversation.lastError, callbackCalls: conversation.calls };
+}
+
+/** `npm run example -- pam`: the three outcomes, with the allocation counter that proves ownership. */
+export async function main(): Promise<void> {
+  const native = await loadNative();
+  const { confdir, service } = createPamService();
+  const user = "memkit-nobody";
+  const cases = [
+    { label: "right password", password: PASSWORD, expect: PAM_SUCCESS },
+    { label: "wrong password", password: "wrong", expect: PAM_AUTH_ERR },
+    { label: "conversation callback throws", password: PASSWORD, failInCallback: true, expect: PAM_CONV_ERR },
+  ];
+  let ok = true;
+  for (const c of cases) {
+    const outcome = await pamAuthenticate({ service, confdir, user, native, ...c });
+    const fine = outcome.status === c.expect;
+    ok &&= fine;
+    const thrown = outcome.callbackError instanceof Error ? ` (callback threw: ${outcome.callbackError.message})` : "";
+    console.log(`${fine ? "ok " : "BAD"} ${c.label}: status ${outcome.status}, expected ${c.expect}${thrown}`);
+  }
+  const counts = native.counts;
+  console.log(
+    `libc blocks: ${counts.allocated} allocated, ${counts.handedOff} handed to libpam (which freed them), ${counts.freed} freed by memkit after the failed callback, ${counts.live} still owned`,
+  );
+  if (!ok || counts.live !== 0) process.exitCode = 1;
 }

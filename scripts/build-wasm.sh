@@ -1,14 +1,31 @@
 #!/usr/bin/env bash
 # Rebuilds the committed WebAssembly fixtures from C. Needs Debian's clang-16, lld-16 and wasi-libc
 # (apt-get install clang-16 lld-16 wasi-libc libclang-rt-16-dev-wasm32); the test suite uses the committed .wasm files.
+#
+# How to link a C library for memkit/ffi (what instantiateWithHeap's errors point to):
+#   - leave malloc/free/calloc/realloc undefined so they become imports (-Wl,--allow-undefined, or
+#     declare them with import_module("env")); with wasi-libc, do not link its malloc
+#     (-nostdlib, or --target=wasm32 without libc, or a libc built with malloc left out);
+#   - export the memory, __heap_base and __stack_pointer (memkit restores C's stack after a trap).
 set -euo pipefail
 cd "$(dirname "$0")/../test/fixtures/wasm"
 CC=${CC:-clang-16}
-LD_FLAGS="-Wl,--no-entry -Wl,--export=__heap_base -Wl,--export-memory -Wl,--max-memory=268435456"
+LD_FLAGS="-Wl,--no-entry -Wl,--export=__heap_base -Wl,--export=__stack_pointer -Wl,--export-memory -Wl,--max-memory=268435456"
+IMPORTED="--target=wasm32 -O2 -nostdlib -mbulk-memory -Wl,--allow-undefined -fuse-ld=lld"
+WASI="--target=wasm32-wasi --sysroot=/usr -O2 -mbulk-memory -mexec-model=reactor -fuse-ld=lld"
 # -fno-builtin: clang would otherwise delete the malloc/free pairs of the deliberate bugs.
-$CC --target=wasm32 -O2 -nostdlib -fno-builtin -mbulk-memory $LD_FLAGS -Wl,--allow-undefined -fuse-ld=lld -o ownership.wasm ownership.c
-$CC --target=wasm32-wasi --sysroot=/usr -O2 -fno-builtin -DUSE_LIBC -mbulk-memory -mexec-model=reactor $LD_FLAGS -fuse-ld=lld -o ownership-libc.wasm ownership.c
-ls -l ownership.wasm ownership-libc.wasm
+$CC $IMPORTED -fno-builtin $LD_FLAGS -o ownership.wasm ownership.c
+$CC $WASI -fno-builtin -DUSE_LIBC $LD_FLAGS -o ownership-libc.wasm ownership.c
+# The allocation-heavy fixture: memkit's malloc (imported), wasi-libc's own, a bump inside wasm.
+$CC $IMPORTED $LD_FLAGS -o json.wasm json.c
+$CC $WASI -DUSE_LIBC $LD_FLAGS -o json-libc.wasm json.c
+$CC $IMPORTED -DUSE_BUMP $LD_FLAGS -o json-bump.wasm json.c
+# Foreign allocators memkit must catch: a module with only its own malloc (with and without its
+# name section), and a library whose allocator hooks are not installed yet.
+$CC $WASI $LD_FLAGS -o own-malloc.wasm own-malloc.c
+$CC $WASI $LD_FLAGS -Wl,--strip-all -o own-malloc-stripped.wasm own-malloc.c
+$CC $WASI $LD_FLAGS -Wl,--allow-undefined -o hooks.wasm hooks.c
+ls -l ./*.wasm
 # The demo ships inside dist, so it embeds the (small) shared-allocator module as base64.
 node -e '
 const bytes = require("node:fs").readFileSync("ownership.wasm").toString("base64");

@@ -1,6 +1,8 @@
+import { readFileSync } from "node:fs";
 import { MemPool } from "@thi.ng/malloc";
 import { Heap, type HeapOptions } from "../../src/heap/index.js";
 import { type ReplayTarget, replay, type Trace } from "../../test/helpers/trace.js";
+import { checkSameWork } from "./same-work.js";
 
 /**
  * A private copy of `replay` per contender: V8 keeps type feedback per function, and one shared
@@ -13,8 +15,12 @@ function freshReplay(): typeof replay {
 /** Times one full replay (survivors freed by the trace itself). */
 export type Runner = () => void;
 
-/** A runner replaying `trace` against `target` with its own copy of the driver and id table. */
-export function replayRunner(trace: Trace, target: ReplayTarget): Runner {
+/**
+ * A runner replaying `trace` against `target` with its own copy of the driver and id table. With
+ * `checkAs`, one untimed replay first checks the target does the trace's calls, sizes and touches.
+ */
+export function replayRunner(trace: Trace, target: ReplayTarget, checkAs?: string): Runner {
+  if (checkAs !== undefined) checkSameWork(checkAs, trace, target);
   const table = new Float64Array(trace.ids);
   const run = freshReplay();
   return () => run(trace, target, table);
@@ -32,7 +38,7 @@ export function heapRunner(trace: Trace, options: HeapOptions, fixed = false): {
       heap.u8[p] = 1;
     },
   };
-  return { run: replayRunner(trace, target), heap };
+  return { run: replayRunner(trace, target, `memkit ${JSON.stringify(options)}`), heap };
 }
 
 /** Handles for object-based contenders: a free-list of slots standing in for pointers. */
@@ -70,7 +76,7 @@ export function cellRunner(trace: Trace): Runner {
       (cells.items[s] as { view: Uint8Array }).view[0] = 1;
     },
   };
-  return replayRunner(trace, target);
+  return replayRunner(trace, target, "memkit cells");
 }
 
 export function typedArrayRunner(trace: Trace): Runner {
@@ -90,7 +96,7 @@ export function typedArrayRunner(trace: Trace): Runner {
       (arrays.items[s] as Uint8Array)[0] = 1;
     },
   };
-  return replayRunner(trace, target);
+  return replayRunner(trace, target, "new Uint8Array");
 }
 
 export function thingRunner(trace: Trace): { run: Runner } {
@@ -106,5 +112,40 @@ export function thingRunner(trace: Trace): { run: Runner } {
       u8[p] = 1;
     },
   };
-  return { run: replayRunner(trace, target) };
+  return { run: replayRunner(trace, target, "@thi.ng/malloc") };
+}
+
+/** The exports of bench/heap/as-tlsf.wasm (scripts/assemblyscript/tlsf-malloc.ts). */
+interface AsTlsf {
+  malloc(size: number): number;
+  free(ptr: number): void;
+  realloc(ptr: number, size: number): number;
+  memory: WebAssembly.Memory;
+}
+
+const asTlsfWasm = new URL("../../../bench/heap/as-tlsf.wasm", import.meta.url);
+
+/**
+ * AssemblyScript's TLSF compiled to WebAssembly (`--runtime minimal -O3 --noAssert`), called from JS
+ * through its exports, a fresh instance per workload. Its memory grows by `memory.grow`, which detaches
+ * the old buffer: the touch re-creates its view when a pointer falls past it (a detached view has
+ * length 0), the same one-byte write the other contenders do.
+ */
+export function assemblyScriptRunner(trace: Trace): { run: Runner; highWater: () => number } {
+  const abort = (_message: number, _file: number, line: number, column: number) => {
+    throw new Error(`AssemblyScript TLSF aborted at ${line}:${column}`);
+  };
+  const module = new WebAssembly.Module(readFileSync(asTlsfWasm));
+  const as = new WebAssembly.Instance(module, { env: { abort } }).exports as unknown as AsTlsf;
+  let u8 = new Uint8Array(as.memory.buffer);
+  const target: ReplayTarget = {
+    malloc: (n) => as.malloc(n),
+    free: (p) => as.free(p),
+    realloc: (p, n) => as.realloc(p, n),
+    touch: (p) => {
+      if (p >= u8.length) u8 = new Uint8Array(as.memory.buffer);
+      u8[p] = 1;
+    },
+  };
+  return { run: replayRunner(trace, target, "AssemblyScript TLSF"), highWater: () => as.memory.buffer.byteLength };
 }

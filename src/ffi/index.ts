@@ -8,7 +8,15 @@
 
 export { readCString, takeCString, writeCString } from "./c-string.js";
 export { type CallbackScope, NativeCallback, type NativeCallbackOptions, nativeCallback } from "./callback.js";
-export { ForeignModuleError, MissingPeerError, MovedError } from "./errors.js";
+export {
+  AlreadyOwnedError,
+  ForeignAllocatorError,
+  type ForeignAllocatorEvidence,
+  ForeignModuleError,
+  FreedPointerError,
+  MissingPeerError,
+  MovedError,
+} from "./errors.js";
 export {
   type Koffi,
   type KoffiLibrary,
@@ -19,5 +27,11 @@ export {
   NativeOwned,
 } from "./native.js";
 export { Owned } from "./owned.js";
-export { allocatorImports, instantiateWithHeap, type WasmHeapOptions, type WasmWithHeap } from "./wasm-heap.js";
+export {
+  type CAllocator,
+  type CErrorPolicy,
+  instantiateWithHeap,
+  type WasmHeapOptions,
+  type WasmWithHeap,
+} from "./wasm-heap.js";
 export type { WasmExports, WasmGlobal, WasmInstance, WasmModule } from "./wasm-types.js";

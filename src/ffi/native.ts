@@ -1,5 +1,6 @@
 import { DoubleFreeError, InvalidPointerError } from "../heap/index.js";
-import { MissingPeerError, MovedError } from "./errors.js";
+import { InvalidArgumentError } from "../internal/errors.js";
+import { AlreadyOwnedError, MissingPeerError, MovedError } from "./errors.js";
 import type { Koffi } from "./koffi-types.js";
 
 export type { Koffi, KoffiLibrary } from "./koffi-types.js";
@@ -116,15 +117,34 @@ export class Native {
   }
 
   /**
-   * Takes ownership of a block C allocated with libc and handed over.
-   * @param ptr The pointer.
+   * Takes ownership of a block C allocated with libc and handed over. What libc's free would
+   * crash or abort on is refused first: a plain number (koffi gives pointers as BigInt), NULL,
+   * an address no malloc returns (in the first page, or not 16-byte aligned) and a block a handle
+   * of this object already owns. (A freed address cannot be refused: libc may have handed it out
+   * again to the C code that returns it.)
+   * @param ptr The pointer, as koffi returns it.
    * @returns The owned block.
+   * @throws {InvalidArgumentError} ERR_MEMKIT_INVALID_ARGUMENT when `ptr` is not a BigInt.
+   * @throws {InvalidPointerError} ERR_MEMKIT_INVALID_POINTER for NULL or an address malloc never returns.
+   * @throws {AlreadyOwnedError} ERR_MEMKIT_ALREADY_OWNED when a handle of this object owns it.
    * @example
    * ```ts
    * using result = native.fromRaw(cFunctionReturningMallocedString());
    * ```
    */
   fromRaw(ptr: bigint): NativeOwned {
+    if (typeof ptr !== "bigint")
+      throw new InvalidArgumentError(
+        `fromRaw needs a pointer as koffi returns it (a BigInt), got ${typeof ptr} ${String(ptr)}: a plain number is not a pointer`,
+      );
+    if (ptr === 0n) throw new InvalidPointerError(0, "NULL cannot be owned");
+    // glibc (and every malloc on 64-bit Linux) returns 16-byte aligned blocks, never in the first page.
+    if (ptr < 4096n || ptr % 16n !== 0n)
+      throw new InvalidPointerError(
+        Number(ptr),
+        "malloc never returns this address (in the first page or not 16-byte aligned)",
+      );
+    if (this.#owned.has(ptr)) throw new AlreadyOwnedError(ptr);
     return this.#adopt(ptr, "the C function");
   }
 

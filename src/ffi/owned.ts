@@ -1,7 +1,19 @@
 import type { Heap } from "../heap/index.js";
 import { InvalidPointerError } from "../heap/index.js";
 import { writeCString } from "./c-string.js";
-import { MovedError } from "./errors.js";
+import { AlreadyOwnedError, FreedPointerError, MovedError } from "./errors.js";
+
+/** Pointers some `Owned` handle owns, per heap: owning one twice would free it twice. */
+const ownedByHeap = new WeakMap<Heap, Set<number>>();
+
+function ownedSet(heap: Heap): Set<number> {
+  let set = ownedByHeap.get(heap);
+  if (set === undefined) {
+    set = new Set();
+    ownedByHeap.set(heap, set);
+  }
+  return set;
+}
 
 /**
  * A pointer with an owner, with Rust's move semantics across the boundary: `intoRaw()` gives the
@@ -25,6 +37,7 @@ export class Owned {
   private constructor(heap: Heap, ptr: number) {
     this.#heap = heap;
     this.#ptr = ptr;
+    ownedSet(heap).add(ptr);
   }
 
   /**
@@ -59,17 +72,28 @@ export class Owned {
   /**
    * Takes ownership of a block C allocated and handed over.
    * @param heap The heap it was allocated from.
-   * @param ptr The pointer (must be a live block).
+   * @param ptr The pointer (must be a live block no other handle owns).
    * @returns The handle.
-   * @throws {InvalidPointerError} ERR_MEMKIT_INVALID_POINTER for 0 or a pointer that is not a live block.
+   * @throws {InvalidPointerError} ERR_MEMKIT_INVALID_POINTER for 0, a non-integer or a pointer that is not a live block.
+   * @throws {AlreadyOwnedError} ERR_MEMKIT_ALREADY_OWNED when another `Owned` handle owns it.
+   * @throws {FreedPointerError} ERR_MEMKIT_USE_AFTER_FREE when its block was already freed.
    * @example
    * ```ts
    * using result = Owned.fromRaw(heap, exports.compute());
    * ```
    */
   static fromRaw(heap: Heap, ptr: number): Owned {
+    if (typeof ptr !== "number" || ptr >>> 0 !== ptr)
+      throw new InvalidPointerError(ptr, `a pointer is a whole number from 1, got ${String(ptr)}`);
     if (ptr === 0) throw new InvalidPointerError(ptr, "NULL cannot be owned");
-    heap.usableSize(ptr);
+    if (ownedByHeap.get(heap)?.has(ptr)) throw new AlreadyOwnedError(ptr);
+    try {
+      heap.usableSize(ptr);
+    } catch (error) {
+      // The heap says "already freed" in words about freeing; here it is taking ownership.
+      if ((error as { code?: string }).code === "ERR_MEMKIT_DOUBLE_FREE") throw new FreedPointerError(ptr);
+      throw error;
+    }
     return new Owned(heap, ptr);
   }
 
@@ -99,6 +123,7 @@ export class Owned {
   intoRaw(): number {
     const ptr = this.ptr;
     this.#ptr = 0;
+    ownedByHeap.get(this.#heap)?.delete(ptr);
     return ptr;
   }
 
@@ -113,6 +138,7 @@ export class Owned {
   free(): void {
     const ptr = this.ptr;
     this.#ptr = 0;
+    ownedByHeap.get(this.#heap)?.delete(ptr);
     this.#heap.free(ptr);
   }
 

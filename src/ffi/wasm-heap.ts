@@ -1,102 +1,209 @@
 import { Heap, type HeapInstanceOptions, type WasmMemory } from "../heap/index.js";
-import { ForeignModuleError } from "./errors.js";
-import { isMemory, type WasmExports, type WasmGlobal, type WasmModule, wasmApi } from "./wasm-types.js";
+import { InvalidArgumentError } from "../internal/errors.js";
+import { Boundary, type CAllocator, CANARY_BYTES, type CErrorPolicy } from "./boundary.js";
+import { cAllocatorImports } from "./c-allocator.js";
+import { ForeignAllocatorError, ForeignModuleError } from "./errors.js";
+import { inspectModule, type ModuleFacts } from "./wasm-inspect.js";
+import {
+  isMemory,
+  type WasmExports,
+  type WasmGlobal,
+  type WasmInstance,
+  type WasmModule,
+  type WasmMutableGlobal,
+  wasmApi,
+} from "./wasm-types.js";
+import { wrapExports } from "./wrap-exports.js";
+
+export type { CAllocator, CErrorPolicy } from "./boundary.js";
 
 /** Options of `instantiateWithHeap`. */
 export interface WasmHeapOptions extends Omit<HeapInstanceOptions, "base"> {
   /** Other imports the module needs (merged; the allocator functions are added to `allocatorModule`). */
   readonly imports?: Record<string, Record<string, unknown>>;
-  /** Import module the C code declares malloc/free/calloc/realloc in. @defaultValue "env" */
+  /**
+   * Import module the C code declares malloc/free/calloc/realloc in.
+   * @defaultValue the module its malloc/free imports name, else "env"
+   */
   readonly allocatorModule?: string;
-  /** @defaultValue "alloc" */
+  /**
+   * What new blocks contain (see `HeapOptions.zero`). C's malloc promises nothing and C's
+   * calloc zeroes (memkit's does), so a module's heap does not pay for zeroing every block.
+   * @defaultValue "none"
+   */
   readonly zero?: "alloc" | "free" | "none";
+  /** The most the heap may use, header included. @defaultValue the memory's limit */
+  readonly maxBytes?: number;
+  /**
+   * A double or invalid free from C: `"defer"` records it, lets C carry on and throws the typed
+   * error when control returns to JavaScript; `"trap"` throws at once, unwinding C (memkit then
+   * restores C's stack pointer, so the module must export `__stack_pointer`).
+   * @defaultValue "defer"
+   */
+  readonly onCError?: CErrorPolicy;
+  /** Run `heap.check()` every time control returns to JavaScript (O(blocks): for debugging). @defaultValue false */
+  readonly checkOnReturn?: boolean;
+  /** The allocator C's malloc goes through (a budget or a fault injector over the heap). @defaultValue the heap */
+  readonly allocator?: (heap: Heap) => CAllocator;
 }
 
 /** A module whose C allocations are served by a memkit heap shared with TypeScript. */
-export interface WasmWithHeap {
-  readonly exports: WasmExports;
+export interface WasmWithHeap<E extends object = WasmExports> {
+  /** The exports, each function wrapped so that what C caused is thrown when it returns. */
+  readonly exports: E;
   readonly memory: WasmMemory;
-  /** The heap over the module's free memory (from `__heap_base`): allocate here, free in C, and back. */
+  /** The heap over the module's free memory (above `__heap_base`): allocate here, free in C, and back. */
   readonly heap: Heap;
+  /** Allocations from C that returned NULL so far (too large, out of memory, budget, injected). */
+  readonly failedAllocations: number;
+  /**
+   * Routes C's malloc/free through `allocator` (a layer over this module's heap, e.g. a
+   * `FaultInjector` from memkit/fallible), or back to the heap itself with `undefined`.
+   */
+  useAllocator(allocator: CAllocator | undefined): void;
 }
 
-/**
- * The allocator functions a C module imports, backed by `heap`, with C's conventions: `malloc`
- * returns NULL (0) when memory runs out, `free(NULL)` does nothing, `realloc(NULL, n)` allocates.
- * A double free or an invalid free from C throws the heap's typed error out through the call into
- * the module, and leaves the heap intact.
- */
-export function allocatorImports(heap: () => Heap): Record<string, (...args: number[]) => number | undefined> {
-  // WebAssembly passes i32 as signed: `>>> 0` reads a pointer or size as the unsigned value C meant.
-  return {
-    malloc: (size = 0) => heap().tryMalloc(size >>> 0),
-    free: (ptr = 0) => {
-      if (ptr !== 0) heap().free(ptr >>> 0);
-      return undefined;
-    },
-    calloc: (count = 0, size = 0) => {
-      const bytes = (count >>> 0) * (size >>> 0);
-      if (bytes > 0x7fff_fff8) return 0;
-      const ptr = heap().tryMalloc(bytes);
-      if (ptr !== 0) heap().u8.fill(0, ptr, ptr + bytes);
-      return ptr;
-    },
-    realloc: (ptr = 0, size = 0) => {
-      if (ptr === 0) return heap().tryMalloc(size >>> 0);
-      try {
-        return heap().realloc(ptr >>> 0, size >>> 0);
-      } catch (error) {
-        if ((error as { code?: string }).code === "ERR_MEMKIT_OUT_OF_MEMORY") return 0;
-        throw error;
-      }
-    },
-  };
+async function compile(source: ArrayBufferView | ArrayBuffer | WasmModule): Promise<WasmModule> {
+  const api = wasmApi();
+  if (source instanceof api.Module) return source;
+  if (!(source instanceof ArrayBuffer || ArrayBuffer.isView(source)))
+    throw new InvalidArgumentError(
+      `instantiateWithHeap needs the module's bytes or a WebAssembly.Module, got ${Object.prototype.toString.call(source)}`,
+    );
+  try {
+    return await api.compile(source);
+  } catch (error) {
+    throw new ForeignModuleError(`The bytes are not a valid WebAssembly module: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+}
+
+function allocatorModuleOf(facts: ModuleFacts, requested: string | undefined): string {
+  if (facts.allocatorModule === undefined && facts.ownAllocator.length > 0)
+    throw new ForeignAllocatorError(
+      "own-malloc",
+      `The module has an allocator of its own (${facts.ownAllocator.join(", ")}) and imports no malloc/free: it would hand out the memory memkit's heap manages`,
+    );
+  if (requested !== undefined && facts.allocatorModule !== undefined && requested !== facts.allocatorModule)
+    throw new ForeignModuleError(
+      `allocatorModule is "${requested}" but the module imports malloc/free from "${facts.allocatorModule}": set allocatorModule: "${facts.allocatorModule}" (or leave it out)`,
+    );
+  return requested ?? facts.allocatorModule ?? "env";
+}
+
+function checkImports(facts: ModuleFacts, imports: Record<string, Record<string, unknown>>): void {
+  const missing = facts.imports.filter((i) => imports[i.module]?.[i.name] === undefined);
+  if (missing.length === 0) return;
+  const list = missing.map((i) => `${i.module}.${i.name} (${i.kind})`);
+  const wasi = missing.some((i) => i.module.startsWith("wasi_"))
+    ? "; for WASI imports pass a WASI implementation's imports (node:wasi's wasiImport)"
+    : "";
+  throw new ForeignModuleError(
+    `The module needs imports nobody provides: ${list.slice(0, 10).join(", ")}${list.length > 10 ? ", ..." : ""}. Pass them in options.imports${wasi}`,
+  );
+}
+
+function memoryOf(instance: WasmInstance, facts: ModuleFacts, imports: Record<string, Record<string, unknown>>) {
+  const exported = instance.exports.memory;
+  if (isMemory(exported)) return exported;
+  const imported = facts.imports.find((i) => i.kind === "memory");
+  const memory = imported === undefined ? undefined : imports[imported.module]?.[imported.name];
+  if (isMemory(memory)) return memory;
+  throw new ForeignModuleError('The module exports no memory named "memory" (link with --export-memory)');
+}
+
+/** The heap needs room above `base` for its header: a module's first page may end right there. */
+function makeRoom(memory: WasmMemory, base: number): void {
+  const want = base + 64 * 1024;
+  const have = memory.buffer.byteLength;
+  if (have < want) memory.grow(Math.ceil((want - have) / 65536));
 }
 
 /**
  * Instantiates a WebAssembly module whose C code imports `malloc`/`free`/`calloc`/`realloc`, and
  * serves them from a memkit heap over the module's own linear memory, above its data and stack
- * (`__heap_base`). C and TypeScript then share one allocator: TypeScript allocates and C frees, C
- * allocates and TypeScript frees. `memory.grow` is handled (views are re-created).
+ * (`__heap_base`). C and TypeScript then share one allocator, with C's rules inside C (every
+ * failed allocation is NULL; a bad free is recorded and C carries on) and memkit's in
+ * JavaScript (the typed error is thrown when the call returns; the instance stays usable).
+ * A module with an allocator of its own is refused; one that writes over memkit's heap with its
+ * own allocator (library hooks not installed) is caught when the call returns.
  *
  * @param source The module's bytes or a compiled `WebAssembly.Module`.
- * @param options Extra imports, heap options (debug, trackSites...).
- * @returns The exports, the memory and the shared heap.
- * @throws {ForeignModuleError} ERR_MEMKIT_FOREIGN_MODULE when the module exports no memory or `__heap_base`.
+ * @param options Extra imports, heap options, the bad-free policy, an allocator layer.
+ * @returns The (wrapped, typed) exports, the memory and the shared heap.
+ * @throws {ForeignAllocatorError} ERR_MEMKIT_FOREIGN_ALLOCATOR when the module has its own malloc and imports none.
+ * @throws {ForeignModuleError} ERR_MEMKIT_FOREIGN_MODULE for invalid bytes, missing imports, a wrong
+ *   `allocatorModule`, no exported memory or `__heap_base`, or `onCError: "trap"` without `__stack_pointer`.
  * @example
  * ```ts
- * const { exports, heap } = await instantiateWithHeap(readFileSync("lib.wasm"));
+ * interface Lib { make_greeting(name: number): number }
+ * const { exports, heap } = await instantiateWithHeap<Lib>(readFileSync("lib.wasm"));
  * const name = writeCString(heap, "world");
- * const greeting = takeCString(heap, (exports.make_greeting as (p: number) => number)(name));
+ * const greeting = takeCString(heap, exports.make_greeting(name));
  * heap.free(name);
  * ```
  */
-export async function instantiateWithHeap(
+export async function instantiateWithHeap<E extends object = WasmExports>(
   source: ArrayBufferView | ArrayBuffer | WasmModule,
   options: WasmHeapOptions = {},
-): Promise<WasmWithHeap> {
-  let heap: Heap | undefined;
-  const getHeap = () => {
-    if (heap === undefined)
-      throw new ForeignModuleError(
-        "The module called malloc/free while it was being instantiated, before its heap exists",
-      );
-    return heap;
+): Promise<WasmWithHeap<E>> {
+  const module = await compile(source);
+  const facts = inspectModule(module);
+  const moduleName = allocatorModuleOf(facts, options.allocatorModule);
+  const policy = options.onCError ?? "defer";
+  if (policy !== "defer" && policy !== "trap")
+    throw new InvalidArgumentError(`onCError must be "defer" or "trap", got ${String(policy)}`);
+  const b = new Boundary(policy, options.checkOnReturn === true);
+  const served: Record<string, unknown> = { ...cAllocatorImports(b) };
+  const imports = { ...options.imports, [moduleName]: { ...options.imports?.[moduleName], ...served } };
+  checkImports(facts, imports);
+  let instance: WasmInstance;
+  try {
+    instance = (await wasmApi().instantiate(module, imports)) as WasmInstance;
+  } catch (error) {
+    throw new ForeignModuleError(`The module could not be instantiated: ${(error as Error).message}`, { cause: error });
+  }
+  const { memory, heap } = serve(b, instance, memoryOf(instance, facts, imports), options);
+  const exports = wrapExports(b, instance.exports);
+  if (typeof exports._initialize === "function") (exports._initialize as () => void)();
+  return {
+    exports: exports as E,
+    memory,
+    heap,
+    get failedAllocations() {
+      return b.failedAllocations;
+    },
+    useAllocator: (layer) => useAllocator(b, layer),
   };
-  const moduleName = options.allocatorModule ?? "env";
-  const imports = {
-    ...options.imports,
-    [moduleName]: { ...options.imports?.[moduleName], ...allocatorImports(getHeap) },
-  };
-  const result = await wasmApi().instantiate(source, imports);
-  const instance = "instance" in result ? result.instance : result;
-  const { memory, __heap_base: heapBase } = instance.exports;
-  if (!isMemory(memory))
-    throw new ForeignModuleError('The module exports no memory named "memory" (link with --export-memory)');
-  const base = Number((heapBase as WasmGlobal | undefined)?.value ?? Number.NaN);
-  if (!Number.isInteger(base) || base <= 0)
-    throw new ForeignModuleError("The module exports no __heap_base global (link with --export=__heap_base)");
-  const { imports: _imports, allocatorModule: _module, ...heapOptions } = options;
-  heap = Heap.over(memory, { ...heapOptions, base: (base + 7) & -8 });
-  return { exports: instance.exports, memory, heap };
+}
+
+/**
+ * Lays memkit's canary at `__heap_base` and its heap just above, and starts serving C's
+ * allocations from it.
+ */
+function serve(b: Boundary, instance: WasmInstance, memory: WasmMemory, options: WasmHeapOptions) {
+  const heapBase = Number((instance.exports.__heap_base as WasmGlobal | undefined)?.value ?? Number.NaN);
+  if (!Number.isInteger(heapBase) || heapBase <= 0)
+    throw new ForeignModuleError("The module exports no __heap_base global (link with -Wl,--export=__heap_base)");
+  const stackPointer = instance.exports.__stack_pointer as WasmMutableGlobal | undefined;
+  if (b.policy === "trap" && stackPointer === undefined)
+    throw new ForeignModuleError(
+      'onCError: "trap" unwinds C, so memkit must restore its stack pointer: link with -Wl,--export=__stack_pointer',
+    );
+  const canaryAt = (heapBase + 7) & -8;
+  const base = canaryAt + CANARY_BYTES;
+  makeRoom(memory, base);
+  const { imports: _i, allocatorModule: _m, onCError: _p, checkOnReturn: _c, allocator, ...heapOptions } = options;
+  const heap = Heap.over(memory, { zero: "none", ...heapOptions, base });
+  const limit = Math.min(0x7fff_fff8, base + (options.maxBytes ?? Number.POSITIVE_INFINITY));
+  b.attach(heap, memory, canaryAt, stackPointer, limit);
+  if (allocator !== undefined) useAllocator(b, allocator(heap));
+  return { memory, heap };
+}
+
+function useAllocator(b: Boundary, allocator: CAllocator | undefined): void {
+  if (allocator !== undefined && allocator.heap !== b.heap)
+    throw new InvalidArgumentError("The allocator must be a layer over this module's own heap (allocator.heap)");
+  b.allocator = allocator;
 }

@@ -25,9 +25,22 @@ interface WasmNamespace {
     source: WasmModule | ArrayBufferView | ArrayBuffer,
     imports: Record<string, Record<string, unknown>>,
   ): Promise<WasmInstance | { instance: WasmInstance; module: WasmModule }>;
-  readonly Module: abstract new (...args: never[]) => object;
+  /** Compiles bytes into a module. */
+  compile(bytes: ArrayBufferView | ArrayBuffer): Promise<WasmModule>;
+  readonly Module: (abstract new (
+    ...args: never[]
+  ) => object) & {
+    imports(module: WasmModule): { module: string; name: string; kind: string }[];
+    exports(module: WasmModule): { name: string; kind: string }[];
+    customSections(module: WasmModule, name: string): ArrayBuffer[];
+  };
   readonly Memory: abstract new (...args: never[]) => object;
   readonly Global: abstract new (...args: never[]) => object;
+}
+
+/** A mutable `WebAssembly.Global` (C's `__stack_pointer`). */
+export interface WasmMutableGlobal {
+  value: unknown;
 }
 
 /** The engine's `WebAssembly` namespace. */

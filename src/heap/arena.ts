@@ -1,17 +1,22 @@
 import { InvalidArgumentError } from "../internal/errors.js";
+import { HeapBase } from "./base.js";
 import { markFreed, markLive, tagState, verifyCounters } from "./block-tags.js";
-import { HeapCorruptionError } from "./errors.js";
-import { Heap } from "./heap.js";
 import {
   ALIGN,
   alignUp,
   BLOCK_HEADER,
-  freeTag,
+  blockTag,
+  H_CLEAN,
   H_END,
+  H_LIVE,
+  H_STATE_CHECK,
   H_STATE0,
   H_STRATEGY_WORDS,
-  liveTag,
+  H_USED,
+  MAX_OFFSET,
   STRATEGY_ARENA,
+  TAG_FREED,
+  wordCheck,
 } from "./layout.js";
 
 /**
@@ -23,16 +28,29 @@ import {
  *   start                                                    top (H_STATE0)        end
  *   | [size][tag] payload | [size][tag] payload | [gap] ... | ......... unused .... |
  * ```
- * Every block has TLSF's two-word header, so pointers are validated and double frees caught the
- * same way. An aligned request may leave a gap: it is written as a freed filler block, so a walk
- * from `start` always lands exactly on `top`.
+ * Every block has TLSF's two-word header (tag = checksum of the size keyed by the heap's secret),
+ * so pointers are validated and double frees caught the same way. An aligned request may leave a
+ * gap: it is written as a freed filler block, so a walk from `start` always lands exactly on `top`.
+ *
+ * Threat model: a buggy writer (an overflow, underflow or stale pointer of the caller, a stray write
+ * of a WebAssembly or C module sharing the memory), not an attacker who reads the heap's secret.
+ * Invariant: whatever bytes are written anywhere in the heap's memory, no call returns a pointer
+ * outside the block region or overlapping a live block, and no call runs forever; each ends
+ * normally or throws HeapCorruptionError naming the offset and what was wrong.
+ *
+ * Hardening (see the README's threat model): the top is range-checked before every use; a block
+ * is used only when its tag checks out and its size keeps it below the top; walks step by at
+ * least one header and stop at the top, so they end whatever the memory holds.
  */
-export class ArenaHeap extends Heap {
+export class ArenaHeap extends HeapBase {
+  /** @internal */
   static override readonly strategyId: number = STRATEGY_ARENA;
+  /** @internal */
   static override readonly controlBytes: number = alignUp(H_STRATEGY_WORDS * 4, ALIGN);
 
+  /** The top, checked: inside [start, end], 8-aligned, and confirmed by its check word. */
   private get top(): number {
-    return this.m[this.h + H_STATE0] as number;
+    return this.checkedMark(H_STATE0, "arena top");
   }
 
   /**
@@ -47,7 +65,7 @@ export class ArenaHeap extends Heap {
    * ```
    */
   mark(): number {
-    return this.top;
+    return this.locked(() => this.top);
   }
 
   /**
@@ -56,30 +74,45 @@ export class ArenaHeap extends Heap {
    *
    * @param mark From `mark()`; omit to empty the arena.
    * @throws {InvalidArgumentError} ERR_MEMKIT_INVALID_ARGUMENT for a mark above the top or not on a block boundary.
+   * @throws {HeapCorruptionError} ERR_MEMKIT_HEAP_CORRUPTION when a block header above the mark was overwritten.
    * @example
    * ```ts
    * arena.reset();
    * ```
    */
   reset(mark: number = this.start): void {
+    this.locked(() => {
+      const top = this.top;
+      if (typeof mark !== "number" || !Number.isInteger(mark) || mark < this.start || mark > top || (mark & 7) !== 0) {
+        throw new InvalidArgumentError(`Mark ${String(mark)} is not a mark of this arena (top is ${top})`);
+      }
+      if (mark < top && tagState(this.m, this.secret, mark + BLOCK_HEADER) === "foreign" && mark !== this.start) {
+        throw new InvalidArgumentError(`Mark ${mark} is not on a block boundary of this arena`);
+      }
+      // Validate the whole chain first: nothing changes unless every block up to the top checks out.
+      this.eachBlock(mark, top, () => {});
+      const m = this.m;
+      this.eachBlock(mark, top, (ptr, live) => {
+        if (live) markFreed(m, this.bytesView, this.h, this.secret, ptr, this.zeroFree);
+      });
+      this.setMark(H_STATE0, mark);
+      this.forgetRange(mark, top);
+    });
+  }
+
+  /** Visits the blocks in [from, top), checking each header; bounded (each step is >= 8 bytes). */
+  private eachBlock(from: number, top: number, visit: (ptr: number, live: boolean, size: number) => void): void {
     const m = this.m;
-    const top = this.top;
-    if (!Number.isInteger(mark) || mark < this.start || mark > top || (mark & 7) !== 0) {
-      throw new InvalidArgumentError(`Mark ${mark} is not a mark of this arena (top is ${top})`);
-    }
-    const secret = this.secret;
-    // Validate the whole chain first: a mark inside a block would otherwise drop half a block.
-    let b = mark;
+    let b = from;
     while (b < top) {
-      if (tagState(m, secret, b + BLOCK_HEADER) === "foreign") break;
-      b += BLOCK_HEADER + (m[b >> 2] as number);
+      const ptr = b + BLOCK_HEADER;
+      const size = m[b >> 2] as number;
+      const state = tagState(m, this.secret, ptr);
+      if (state === "foreign") this.corrupt(b, "an arena block header was overwritten (checksum mismatch)");
+      if (size < 0 || (size & 7) !== 0 || ptr + size > top) this.corrupt(b, `impossible block size ${size}`);
+      visit(ptr, state === "live", size);
+      b = ptr + size;
     }
-    if (b !== top) throw new InvalidArgumentError(`Mark ${mark} is not on a block boundary of this arena`);
-    for (b = mark; b < top; b += BLOCK_HEADER + (m[b >> 2] as number)) {
-      if (tagState(m, secret, b + BLOCK_HEADER) === "live")
-        markFreed(m, this.u8, this.h, secret, b + BLOCK_HEADER, this.zeroFree);
-    }
-    m[this.h + H_STATE0] = mark;
   }
 
   /**
@@ -92,16 +125,35 @@ export class ArenaHeap extends Heap {
    * @throws {InvalidSizeError} ERR_MEMKIT_INVALID_SIZE for a bad size.
    */
   override tryMalloc(bytes: number, align: number = ALIGN): number {
-    if (!this.plain || align !== ALIGN || bytes >>> 0 !== bytes) return super.tryMalloc(bytes, align);
+    if (!this.plain || align !== ALIGN || typeof bytes !== "number" || bytes >>> 0 !== bytes || bytes > MAX_OFFSET) {
+      return super.tryMalloc(bytes, align);
+    }
     const m = this.m;
     const h = this.h;
     const top = m[h + H_STATE0] as number;
     const size = bytes === 0 ? ALIGN : (bytes + 7) & -8;
     const end = top + BLOCK_HEADER + size;
-    // Past the end (growth needed) or views stale: the general path handles it.
-    if (end > (m[h + H_END] as number) || end > this.u8.length) return super.tryMalloc(bytes, align);
-    m[h + H_STATE0] = end;
-    return markLive(m, this.u8, h, this.secret, top, size, this.zeroAlloc);
+    // Past the end (growth needed), views stale or a top that does not check out: the general path.
+    if (
+      end > (m[h + H_END] as number) ||
+      end > this.bytesView.length ||
+      top < this.start ||
+      m[h + H_STATE_CHECK] !== wordCheck(H_STATE0, top, this.secret)
+    ) {
+      return super.tryMalloc(bytes, align);
+    }
+    this.setMark(H_STATE0, end);
+    return this.bump(top, size, end);
+  }
+
+  /** Marks the block at b live, zeroing only bytes that were handed out before (below the clean mark). */
+  private bump(b: number, size: number, end: number): number {
+    const m = this.m;
+    const ptr = markLive(m, this.bytesView, this.h, this.secret, b, size, false);
+    const clean = m[this.h + H_CLEAN] as number;
+    if (this.zeroAlloc && ptr < clean) this.bytesView.fill(0, ptr, end < clean ? end : clean);
+    if (end > clean) m[this.h + H_CLEAN] = end;
+    return ptr;
   }
 
   /**
@@ -117,80 +169,99 @@ export class ArenaHeap extends Heap {
     const top = m[h + H_STATE0] as number;
     if (
       !this.plain ||
+      m[h + H_STATE_CHECK] !== wordCheck(H_STATE0, top, this.secret) ||
+      typeof ptr !== "number" ||
       ptr >>> 0 !== ptr ||
       (ptr & 7) !== 0 ||
       ptr < this.start + BLOCK_HEADER ||
       ptr >= top ||
-      top > this.u8.length ||
-      m[(ptr - 4) >> 2] !== liveTag(ptr, this.secret)
+      top > this.bytesView.length
     ) {
       super.free(ptr);
       return;
     }
-    const size = markFreed(m, this.u8, h, this.secret, ptr, this.zeroFree);
-    if (ptr + size === top) m[h + H_STATE0] = ptr - BLOCK_HEADER;
+    const b = ptr - BLOCK_HEADER;
+    const size = m[b >> 2] as number;
+    if (m[(b + 4) >> 2] !== blockTag(b, size, this.secret) || size < 0 || ptr + size > top) {
+      super.free(ptr);
+      return;
+    }
+    markFreed(m, this.bytesView, h, this.secret, ptr, this.zeroFree);
+    if (ptr + size === top) this.setMark(H_STATE0, b);
   }
 
   protected override format(start: number): void {
-    this.m[this.h + H_STATE0] = start;
+    this.setMark(H_STATE0, start);
   }
 
   protected override extend(): void {}
 
+  /** @internal */
+  override checkControl(): void {
+    void this.top;
+  }
+
   protected override allocate(bytes: number, align: number): number {
-    const m = this.m;
+    // Larger than any region can be (and past where 32-bit size arithmetic stays exact): no fit.
+    if (bytes > MAX_OFFSET - (1 << 20)) return 0;
     const size = bytes === 0 ? ALIGN : (bytes + 7) & -8;
     const top = this.top;
     const ptr = align <= ALIGN ? top + BLOCK_HEADER : alignUp(top + BLOCK_HEADER, align);
     const end = ptr + size;
-    if (end > (m[this.h + H_END] as number) && !this.grow(end - (m[this.h + H_END] as number))) return 0;
-    const mm = this.m;
-    const secret = this.secret;
+    const haveEnd = this.m[this.h + H_END] as number;
+    if (end > haveEnd && !this.grow(end - haveEnd)) return 0;
+    const m = this.m;
     if (ptr - BLOCK_HEADER !== top) {
       // Filler so walks stay exact: a freed block spanning the alignment gap.
-      mm[top >> 2] = ptr - BLOCK_HEADER - top - BLOCK_HEADER;
-      mm[(top + 4) >> 2] = freeTag(top + BLOCK_HEADER, secret);
+      const gap = ptr - BLOCK_HEADER - top - BLOCK_HEADER;
+      m[top >> 2] = gap;
+      m[(top + 4) >> 2] = blockTag(top, gap, this.secret) ^ TAG_FREED;
     }
-    mm[this.h + H_STATE0] = end;
-    return markLive(mm, this.u8, this.h, secret, ptr - BLOCK_HEADER, size, this.zeroAlloc);
+    this.setMark(H_STATE0, end);
+    return this.bump(ptr - BLOCK_HEADER, size, end);
   }
 
-  private checkPointer(ptr: number): void {
+  /** Checks that ptr is a live block below the top (tag, size); throws the right error otherwise. */
+  private checkPointer(ptr: number): number {
     const top = this.top;
     if ((ptr & 7) !== 0 || ptr < this.start + BLOCK_HEADER || ptr >= top) {
       this.invalidPointer(ptr, (ptr & 7) !== 0 ? "it is not 8-byte aligned" : "it is outside the arena's used part");
     }
     const state = tagState(this.m, this.secret, ptr);
     if (state === "free") this.doubleFree(ptr);
-    if (state === "foreign") this.invalidPointer(ptr, "no block starts there");
+    if (state === "foreign" || state === "cached") this.invalidPointer(ptr, "no block starts there");
+    const size = this.m[(ptr - BLOCK_HEADER) >> 2] as number;
+    if (size < 0 || ptr + size > top) this.corrupt(ptr - BLOCK_HEADER, `impossible block size ${size}`);
+    return size;
   }
 
   protected override release(ptr: number): void {
-    this.checkPointer(ptr);
-    const m = this.m;
-    const size = markFreed(m, this.u8, this.h, this.secret, ptr, this.zeroFree);
-    if (ptr + size === this.top) m[this.h + H_STATE0] = ptr - BLOCK_HEADER;
+    const size = this.checkPointer(ptr);
+    const top = this.top;
+    markFreed(this.m, this.bytesView, this.h, this.secret, ptr, this.zeroFree);
+    if (ptr + size === top) this.setMark(H_STATE0, ptr - BLOCK_HEADER);
   }
 
   protected override usable(ptr: number): number {
-    this.checkPointer(ptr);
-    return this.m[(ptr - BLOCK_HEADER) >> 2] as number;
+    return this.checkPointer(ptr);
   }
 
   protected override reallocate(ptr: number, bytes: number): number {
-    this.checkPointer(ptr);
-    const m = this.m;
-    const have = m[(ptr - BLOCK_HEADER) >> 2] as number;
+    const have = this.checkPointer(ptr);
     const size = bytes === 0 ? ALIGN : (bytes + 7) & -8;
     const secret = this.secret;
     if (ptr + have === this.top) {
       // The newest block resizes in place by moving the top.
       const end = ptr + size;
-      if (end > (m[this.h + H_END] as number) && !this.grow(end - (m[this.h + H_END] as number))) return 0;
-      markFreed(this.m, this.u8, this.h, secret, ptr, false);
-      this.m[this.h + H_STATE0] = end;
-      markLive(this.m, this.u8, this.h, secret, ptr - BLOCK_HEADER, size, false);
-      if (this.zeroAlloc && size > have) this.u8.fill(0, ptr + have, ptr + size);
+      const haveEnd = this.m[this.h + H_END] as number;
+      if (end > haveEnd && !this.grow(end - haveEnd)) return 0;
+      // The tail leaves the block: wiped first when freed bytes must not keep their contents.
+      if (this.zeroFree && size < have) this.bytesView.fill(0, ptr + size, ptr + have);
+      markFreed(this.m, this.bytesView, this.h, secret, ptr, false);
+      this.setMark(H_STATE0, end);
+      markLive(this.m, this.bytesView, this.h, secret, ptr - BLOCK_HEADER, size, false);
+      if (this.zeroAlloc && size > have) this.bytesView.fill(0, ptr + have, ptr + size);
+      if (end > (this.m[this.h + H_CLEAN] as number)) this.m[this.h + H_CLEAN] = end;
       return ptr;
     }
     if (size <= have) return ptr;
@@ -198,45 +269,54 @@ export class ArenaHeap extends Heap {
   }
 
   protected override walk(visit: (ptr: number, size: number, free: boolean) => void): void {
-    const m = this.m;
-    const secret = this.secret;
     const top = this.top;
-    for (let b = this.start; b < top; ) {
-      const ptr = b + BLOCK_HEADER;
-      const size = m[b >> 2] as number;
-      visit(ptr, size, tagState(m, secret, ptr) !== "live");
-      b = ptr + size;
-    }
-    const end = m[this.h + H_END] as number;
+    this.eachBlock(this.start, top, (ptr, live, size) => visit(ptr, size, !live));
+    const end = this.m[this.h + H_END] as number;
     if (end - top > BLOCK_HEADER) visit(top + BLOCK_HEADER, end - top - BLOCK_HEADER, true);
   }
 
   protected override verify(): void {
+    let used = 0;
+    let live = 0;
+    this.eachBlock(this.start, this.top, (_ptr, isLive, size) => {
+      if (isLive) {
+        used += size;
+        live++;
+      }
+    });
+    verifyCounters(this.m, this.h, used, live);
+  }
+
+  /** @internal Keeps every block whose header checks out; unreadable runs become freed fillers. */
+  protected override rebuild(): { offset: number; bytes: number }[] {
     const m = this.m;
-    const secret = this.secret;
     const top = this.top;
-    // Invariant: start <= top <= end, and blocks tile [start, top) exactly.
-    if (top < this.start || top > (m[this.h + H_END] as number))
-      throw new HeapCorruptionError(this.h * 4, "arena top out of range");
+    const lost: { offset: number; bytes: number }[] = [];
     let used = 0;
     let live = 0;
     let b = this.start;
     while (b < top) {
-      const ptr = b + BLOCK_HEADER;
       const size = m[b >> 2] as number;
-      if (size < 0 || (size & 7) !== 0 || ptr + size > top)
-        throw new HeapCorruptionError(b, `impossible block size ${size}`);
-      const state = tagState(m, secret, ptr);
-      if (state === "foreign") throw new HeapCorruptionError(b + 4, "a block's tag was overwritten");
-      if (state === "live") {
-        used += size;
-        live++;
+      const state = tagState(m, this.secret, b + BLOCK_HEADER);
+      if (state !== "foreign" && size >= 0 && (size & 7) === 0 && b + BLOCK_HEADER + size <= top) {
+        if (state !== "free") {
+          used += size;
+          live++;
+        }
+        b += BLOCK_HEADER + size;
+        continue;
       }
-      b = ptr + size;
+      let next = b + BLOCK_HEADER;
+      while (next < top && tagState(m, this.secret, next + BLOCK_HEADER) === "foreign") next += ALIGN;
+      if (next > top) next = top;
+      const gap = next - b - BLOCK_HEADER;
+      m[b >> 2] = gap;
+      m[(b + 4) >> 2] = blockTag(b, gap, this.secret) ^ TAG_FREED;
+      lost.push({ offset: b, bytes: next - b });
+      b = next;
     }
-    if (b !== top) throw new HeapCorruptionError(b, "blocks do not end at the arena top");
-    verifyCounters(m, this.h, used, live);
+    m[this.h + H_USED] = used;
+    m[this.h + H_LIVE] = live;
+    return lost;
   }
 }
-
-Heap.registerStrategy(ArenaHeap);

@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from "../internal/errors.js";
+import { SharedMemoryUnavailableError } from "./errors.js";
 
 /**
  * A `WebAssembly.Memory`, typed by shape because Node's type definitions do not declare the
@@ -22,6 +23,28 @@ function isWasmMemory(memory: unknown): memory is WasmMemory {
 const WASM_PAGE = 65536;
 
 /**
+ * `SharedArrayBuffer`, or undefined where the platform hides it (a browser page that is not
+ * cross-origin isolated). Never named directly: a bare reference would throw a ReferenceError there.
+ */
+const SharedBuffer: SharedArrayBufferConstructor | undefined = (
+  globalThis as { SharedArrayBuffer?: SharedArrayBufferConstructor }
+).SharedArrayBuffer;
+
+/** True when `value` is a SharedArrayBuffer (false wherever shared memory does not exist). */
+export function isSharedBuffer(value: unknown): value is SharedArrayBuffer {
+  return SharedBuffer !== undefined && value instanceof SharedBuffer;
+}
+
+/**
+ * A new growable SharedArrayBuffer, or SharedMemoryUnavailableError where the page is not
+ * cross-origin isolated.
+ */
+export function newSharedBuffer(bytes: number, maxByteLength: number): SharedArrayBuffer {
+  if (SharedBuffer === undefined) throw new SharedMemoryUnavailableError("A heap with shared: true");
+  return new SharedBuffer(bytes, { maxByteLength });
+}
+
+/**
  * One interface over the kinds of backing memory and their different ways of growing:
  * a resizable `ArrayBuffer` resizes in place, a growable `SharedArrayBuffer` grows in place,
  * a `WebAssembly.Memory` grows by pages (and, when not shared, detaches its old buffer), and a
@@ -42,8 +65,8 @@ export class Backing {
     this.copyMax = copyMax;
     if (isWasmMemory(memory)) {
       this.wasm = true;
-      this.shared = memory.buffer instanceof SharedArrayBuffer;
-    } else if (memory instanceof SharedArrayBuffer) {
+      this.shared = isSharedBuffer(memory.buffer);
+    } else if (isSharedBuffer(memory)) {
       this.wasm = false;
       this.shared = true;
     } else if (memory instanceof ArrayBuffer) {
@@ -67,8 +90,13 @@ export class Backing {
     const memory = this.memory;
     if (isWasmMemory(memory)) return 2 ** 32;
     if (this.copyMax > 0) return this.copyMax;
-    if (memory instanceof SharedArrayBuffer) return memory.growable ? memory.maxByteLength : memory.byteLength;
+    if (isSharedBuffer(memory)) return memory.growable ? memory.maxByteLength : memory.byteLength;
     return memory.resizable ? memory.maxByteLength : memory.byteLength;
+  }
+
+  /** True when growing replaces the buffer by a larger copy (so growth should double). */
+  get movesOnGrowth(): boolean {
+    return this.copyMax > 0;
   }
 
   /** Tries to make the buffer at least `bytes` long; false when it cannot. */
@@ -82,7 +110,7 @@ export class Backing {
         return true;
       }
       if (memory.byteLength >= bytes) return true;
-      if (memory instanceof SharedArrayBuffer) {
+      if (isSharedBuffer(memory)) {
         if (!memory.growable || bytes > memory.maxByteLength) return false;
         memory.grow(bytes);
         return true;

@@ -23,8 +23,13 @@ export type ViewOf<T extends CellType> = T extends DataViewConstructor ? DataVie
 /** What a cell needs from its heap (kept narrow so cells do not reach into heap internals). */
 export interface CellOwner {
   readonly buffer: ArrayBuffer | SharedArrayBuffer;
-  readonly revoked: readonly (readonly [number, number])[];
   free(ptr: number): void;
+}
+
+/** The cells of one heap object: the last serial handed out and the serial ranges `restore` revoked. */
+export interface CellLedger {
+  serial: number;
+  readonly revoked: [number, number][];
 }
 
 type AnyCtor = new (buffer: ArrayBufferLike, byteOffset: number, length: number) => ArrayBufferView;
@@ -49,31 +54,32 @@ export class Cell<V extends ArrayBufferView = ArrayBufferView> {
   readonly length: number;
   /** Size of the cell's data in bytes. */
   readonly byteLength: number;
-  /** @internal */
-  readonly serial: number;
+  readonly #serial: number;
   readonly #owner: CellOwner;
+  readonly #ledger: CellLedger;
   readonly #type: AnyCtor;
   #view: V | undefined;
   #freed = false;
 
   /** @internal Created by `heap.alloc`. */
-  constructor(owner: CellOwner, type: unknown, ptr: number, length: number, serial: number) {
+  constructor(owner: CellOwner, ledger: CellLedger, type: unknown, ptr: number, length: number, serial: number) {
     this.#owner = owner;
+    this.#ledger = ledger;
     this.#type = type as AnyCtor;
     this.ptr = ptr;
     this.length = length;
     const element = (type as { BYTES_PER_ELEMENT?: number }).BYTES_PER_ELEMENT ?? 1;
     this.byteLength = length * element;
-    this.serial = serial;
+    this.#serial = serial;
   }
 
   /** True once freed (by `free()`, `using`, or a heap `restore` that predates the cell). */
   get freed(): boolean {
     if (this.#freed) return true;
-    const revoked = this.#owner.revoked;
+    const revoked = this.#ledger.revoked;
     for (let i = 0; i < revoked.length; i++) {
       const range = revoked[i] as readonly [number, number];
-      if (this.serial > range[0] && this.serial <= range[1]) {
+      if (this.#serial > range[0] && this.#serial <= range[1]) {
         this.#freed = true;
         return true;
       }
@@ -88,7 +94,7 @@ export class Cell<V extends ArrayBufferView = ArrayBufferView> {
    * @throws {UseAfterFreeError} ERR_MEMKIT_USE_AFTER_FREE after the cell was freed.
    */
   get view(): V {
-    if (this.#freed || this.#owner.revoked.length !== 0) {
+    if (this.#freed || this.#ledger.revoked.length !== 0) {
       if (this.freed) throw new UseAfterFreeError(this.ptr, "read the view of");
     }
     const buffer = this.#owner.buffer;

@@ -188,7 +188,54 @@ export class UnsupportedError extends MemkitError {
   }
 }
 
+/**
+ * A thread died (for example `worker.terminate()`) while it held the lock of a shared heap, in the
+ * middle of an operation, so the heap's structures may be half-changed. Like a Rust `Mutex` whose
+ * holder panicked, the heap is poisoned: every operation throws this until one thread calls
+ * `heap.recover()`, which validates the heap, rebuilds its free structures and reports what it
+ * kept.
+ *
+ * @example
+ * ```ts
+ * try { heap.malloc(64); } catch (e) { if (e instanceof HeapPoisonedError) console.log(heap.recover()); }
+ * ```
+ */
+export class HeapPoisonedError extends MemkitError {
+  /** Lock owner id of the holder that was declared dead (0 if unknown). */
+  readonly deadOwner: number;
+  /** @param deadOwner The owner id of the dead holder. */
+  constructor(deadOwner: number) {
+    super(
+      "ERR_MEMKIT_HEAP_POISONED",
+      `The shared heap is poisoned: lock holder ${deadOwner} stopped inside a heap operation (a terminated or crashed thread) and made no progress for the lock timeout. Call heap.recover() to validate and rebuild it.`,
+    );
+    this.deadOwner = deadOwner;
+  }
+}
+
+/**
+ * Shared memory was asked for where `SharedArrayBuffer` does not exist: in a browser page that is
+ * not cross-origin isolated. Serve the page with `Cross-Origin-Opener-Policy: same-origin` and
+ * `Cross-Origin-Embedder-Policy: require-corp`, or use a heap that is not shared.
+ *
+ * @example
+ * ```ts
+ * try { Heap.create({ shared: true }); } catch (e) { if (e instanceof SharedMemoryUnavailableError) console.log(e.message); }
+ * ```
+ */
+export class SharedMemoryUnavailableError extends MemkitTypeError {
+  /** @param what What needed shared memory. */
+  constructor(what: string) {
+    super(
+      "ERR_MEMKIT_SHARED_MEMORY_UNAVAILABLE",
+      `${what} needs SharedArrayBuffer, which this page does not have: it is not cross-origin isolated. Serve it with the headers "Cross-Origin-Opener-Policy: same-origin" and "Cross-Origin-Embedder-Policy: require-corp", or create the heap without shared: true.`,
+    );
+  }
+}
+
 for (const ctor of [
+  HeapPoisonedError,
+  SharedMemoryUnavailableError,
   OutOfMemoryError,
   InvalidPointerError,
   DoubleFreeError,

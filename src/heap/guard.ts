@@ -35,6 +35,8 @@ export interface GuardPrimitives {
   release(ptr: number): void;
   usable(ptr: number): number;
   reallocate(ptr: number, bytes: number): number;
+  /** False for a strategy whose blocks have exactly the asked size (pool): no red zones, only slack checks. */
+  readonly redZones: boolean;
 }
 
 interface Bytes {
@@ -90,12 +92,13 @@ export class Guard {
 
   malloc(bytes: number, align: number): number {
     let ptr: number;
-    const front = align > RED ? align : RED;
+    const front = !this.prims.redZones ? 0 : align > RED ? align : RED;
     if (this.debug) {
-      let inner = this.prims.allocate(bytes + front + RED, front);
+      const tail = front === 0 ? 0 : RED;
+      let inner = this.prims.allocate(bytes + front + tail, front === 0 ? align : front);
       if (inner === 0 && this.quarantine.length > 0) {
         while (this.quarantine.length > 0) this.evict();
-        inner = this.prims.allocate(bytes + front + RED, front);
+        inner = this.prims.allocate(bytes + front + tail, front === 0 ? align : front);
       }
       if (inner === 0) return 0;
       ptr = inner + front;
@@ -119,12 +122,27 @@ export class Guard {
       throw new InvalidPointerError(ptr, "the block is not known to this heap object");
     }
     try {
+      if (!this.prims.redZones) throw new InvalidPointerError(ptr, "no block starts there");
       this.prims.usable(ptr - RED);
     } catch (error) {
       if (error instanceof DoubleFreeError) throw new DoubleFreeError(ptr);
       throw new InvalidPointerError(ptr, "no block starts there");
     }
     throw new InvalidPointerError(ptr, "no block starts there");
+  }
+
+  /** Forgets the blocks in [from, to): an arena `reset()` dropped them (quarantined ones too). */
+  forget(from: number, to: number): void {
+    for (const ptr of [...this.records.keys()]) if (ptr >= from && ptr < to) this.records.delete(ptr);
+    const kept: number[] = [];
+    for (const ptr of this.quarantine) {
+      const record = this.quarantined.get(ptr);
+      if (ptr >= from && ptr < to) {
+        if (record !== undefined) this.quarantineBytes -= record.size;
+        this.quarantined.delete(ptr);
+      } else kept.push(ptr);
+    }
+    this.quarantine = kept;
   }
 
   private checkRedZones(ptr: number, { size, front }: BlockRecord): void {

@@ -8,16 +8,20 @@ import {
   FLAG_ZERO_FREE,
   H_BASE,
   H_END,
+  H_END_CHECK,
   H_FLAGS,
+  H_HEADER_SUM,
   H_MAGIC,
   H_MAX_END,
   H_PARAM,
   H_SECRET,
   H_STRATEGY,
   H_VERSION,
+  headerSum,
   LAYOUT_VERSION,
   MAGIC,
   MAX_OFFSET,
+  wordCheck,
 } from "./layout.js";
 import type { HeapOptions } from "./options.js";
 
@@ -45,7 +49,7 @@ export function writeHeader(
   if (length < minimum) {
     throw new InvalidSizeError(`The memory holds ${length} bytes; this heap needs at least ${minimum}`, length);
   }
-  const words = new Int32Array(backing.buffer);
+  const words = new Int32Array(backing.buffer, 0, length >> 2);
   const h = base >> 2;
   const end = Math.min(length, maxEnd) & -ALIGN;
   words.fill(0, h, h + (strategy.controlBytes >> 2));
@@ -57,7 +61,10 @@ export function writeHeader(
   words[h + H_BASE] = base;
   words[h + H_END] = end;
   words[h + H_MAX_END] = maxEnd;
-  words[h + H_SECRET] = (Math.random() * 0x7fffffff) | 0;
+  // Any value but 0: a zeroed header must never look keyed.
+  words[h + H_SECRET] = (Math.random() * 0x7fffffff) | 0 || 0x2545f491;
   words[h + H_PARAM] = slotSize;
+  words[h + H_HEADER_SUM] = headerSum(words, h);
+  words[h + H_END_CHECK] = wordCheck(H_END, end, words[h + H_SECRET] as number);
   return { base, end };
 }

@@ -5,10 +5,6 @@
  *
  * @module
  */
-import "./tlsf.js";
-import "./arena.js";
-import "./pool.js";
-
 export { ArenaHeap } from "./arena.js";
 export type { HeapMemory, WasmMemory } from "./backing.js";
 export { Cell, type CellType, type NumericArrayType, type ViewOf } from "./cell.js";
@@ -16,17 +12,20 @@ export { defaultHeap } from "./default-heap.js";
 export {
   DoubleFreeError,
   HeapCorruptionError,
+  HeapPoisonedError,
   InvalidAlignmentError,
   InvalidPointerError,
   InvalidSizeError,
   LayoutVersionError,
   NotAHeapError,
   OutOfMemoryError,
+  SharedMemoryUnavailableError,
   UnsupportedError,
   UseAfterFreeError,
 } from "./errors.js";
-export { Heap, type HeapSnapshot } from "./heap.js";
+export { Heap } from "./heap.js";
 export type { HeapInstanceOptions, HeapOptions, LeakReport, StrategyName, ZeroMode } from "./options.js";
 export { PoolHeap } from "./pool.js";
-export type { HeapStats, LiveBlock, SiteReport } from "./stats.js";
+export { HeapSnapshot } from "./snapshot.js";
+export type { HeapStats, LiveBlock, RecoveryReport, SiteReport } from "./stats.js";
 export { TlsfHeap } from "./tlsf.js";

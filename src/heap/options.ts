@@ -42,6 +42,26 @@ export interface HeapInstanceOptions {
   /** Called with each definite leak found by the garbage collector. */
   readonly onLeak?: (leak: LeakReport) => void;
   /**
+   * Most bytes of headroom a growth in place adds beyond what the failing allocation needs. Memory
+   * that grows in place (`WebAssembly.Memory`, growable `SharedArrayBuffer`, resizable `ArrayBuffer`)
+   * grows to the bytes needed plus `min(current region / 8, growthHeadroom)`, rounded up to 64 KiB
+   * pages: bounded headroom, not doubling, so a heap sharing a WebAssembly module's memory stays
+   * close to its live size. `0` grows by exactly what is needed (page-rounded). A `Heap.create`
+   * heap that is not shared grows by copying into a buffer twice as large instead, which keeps the
+   * copies amortised O(1); this option does not apply to it.
+   * @defaultValue 8 MiB
+   */
+  readonly growthHeadroom?: number;
+  /**
+   * Shared heaps: how long a thread waiting for the lock lets its holder make no progress at all
+   * before declaring it dead (a worker terminated inside a heap operation) and poisoning the heap
+   * (`HeapPoisonedError`; see `recover()`). Operations hold the lock for microseconds; what this
+   * gives up is a holder stalled longer than this inside one operation (a debugger pause), which
+   * is taken for dead too. `Infinity` waits forever: a dead holder then hangs every thread.
+   * @defaultValue 2000
+   */
+  readonly lockTimeoutMs?: number;
+  /**
    * Byte offset in the memory where the heap's header is (and starts), e.g. a WebAssembly
    * module's `__heap_base`. Must be a multiple of 8.
    * @defaultValue 0

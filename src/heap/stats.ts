@@ -36,6 +36,18 @@ export interface SiteReport {
   readonly pointers: readonly number[];
 }
 
+/** What `heap.recover()` did, from `heap.recover()`. */
+export interface RecoveryReport {
+  /** True when a thread had died holding the lock (the heap was poisoned). */
+  readonly wasPoisoned: boolean;
+  /** Lock owner id of the thread declared dead (0 when none). */
+  readonly deadOwner: number;
+  /** Live blocks kept (every block whose header checked out). */
+  readonly liveBlocks: number;
+  /** Byte ranges whose headers no longer checked out: turned into free space, their contents lost. */
+  readonly lost: readonly { readonly offset: number; readonly bytes: number }[];
+}
+
 type Walk = (visit: (ptr: number, size: number, free: boolean) => void) => void;
 
 /** Derives the stats from one walk over the blocks plus the header's counters. */

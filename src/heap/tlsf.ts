@@ -1,19 +1,21 @@
-import { HeapCorruptionError } from "./errors.js";
-import { Heap } from "./heap.js";
+import { HeapBase } from "./base.js";
 import {
   ALIGN,
   alignUp,
   BLOCK_HEADER,
-  cachedTag,
-  freeTag,
+  blockTag,
+  H_CLEAN,
   H_END,
   H_HIGH_WATER,
   H_LIVE,
   H_PEAK,
   H_STRATEGY_WORDS,
   H_USED,
-  liveTag,
+  linkKey,
+  MAX_OFFSET,
   STRATEGY_TLSF,
+  TAG_CACHED,
+  TAG_FREED,
 } from "./layout.js";
 
 /**
@@ -25,9 +27,9 @@ import {
  *   +------------------+ b              +------------------+ b
  *   | size | L | F=0   |  word 0        | size | L=0 | F=1 |  (a free block never has a free left neighbour)
  *   +------------------+                +------------------+
- *   | tag = live(ptr)  |  word 1        | tag = free(ptr)  |
+ *   | tag              |  word 1        | tag              |  tag = blockTag(b, size|F, secret) ^ state
  *   +------------------+ ptr = b + 8    +------------------+ b + 8
- *   | payload          |                | prev free | next |  links of its size-class list
+ *   | payload          |                | prev ^ key | next ^ key |  encoded links of its size-class list
  *   | (size bytes)     |                | ...              |
  *   |                  |                | back = b         |  last word: lets the right neighbour find b
  *   +------------------+ b + 8 + size   +------------------+ b + 8 + size
@@ -40,6 +42,21 @@ import {
  * map to first level log2(size) - 6 and 16 second-level classes within that power of two.
  * A first-level bitmap and one second-level bitmap per first level say which lists are non-empty,
  * so finding a fit is two count-trailing-zeros.
+ *
+ * Threat model: a buggy writer (an overflow, underflow or stale pointer of the caller, a stray write
+ * of a WebAssembly or C module sharing the memory), not an attacker who reads the heap's secret.
+ * Invariant: whatever bytes are written anywhere in the heap's memory, no call returns a pointer
+ * outside the block region or overlapping a live block, and no call runs forever; each ends
+ * normally or throws HeapCorruptionError naming the offset and what was wrong.
+ *
+ * Hardening (threat model and invariant: see the README's heap section). Nothing read from the
+ * heap's memory is used before it is validated:
+ * - a header is used only when its tag checks out (`header`), so a size or F flag changed by a
+ *   stray write, or a header copied elsewhere, is a HeapCorruptionError, never a wrong block;
+ * - a free-list link is stored encoded (`linkKey`), decoded, range- and alignment-checked, and the
+ *   block it names must be a checked free block whose own links point back (`unlist`);
+ * - a back pointer (L flag set) must name a checked free block that ends exactly here;
+ * - every walk steps by a checked size of at least MIN_SIZE inside [start, sentinel], so it ends.
  */
 
 const F_FREE = 1;
@@ -54,6 +71,9 @@ const FL_COUNT = 31 - SB_BITS + 1;
 const MIN_SIZE = 16;
 /** A remainder smaller than this stays in the block instead of being split off. */
 const MIN_SPLIT = BLOCK_HEADER + MIN_SIZE;
+
+/** Largest request any strategy considers: beyond it, size arithmetic in 32-bit words would wrap. */
+const MAX_ALLOCATION = MAX_OFFSET - (1 << 20);
 
 const W_FL = H_STRATEGY_WORDS;
 const W_SL = W_FL + 1;
@@ -70,15 +90,25 @@ function sizeClass(size: number): number {
   return ((fls - SB_BITS + 1) << SL_BITS) | ((size >>> (fls - SL_BITS)) ^ SL_COUNT);
 }
 
+/**
+ * `size` rounded up so that every block listed in the class of the result is at least `size`
+ * bytes: the size findFree searches for (good fit, no list walk).
+ */
+function classCeiling(size: number): number {
+  return size < SB_SIZE ? size : size + (1 << (31 - Math.clz32(size) - SL_BITS)) - 1;
+}
+
 function ctz(x: number): number {
   return 31 - Math.clz32(x & -x);
 }
 
 /** The TLSF strategy: the default general-purpose heap. See the layout diagram above. */
-export class TlsfHeap extends Heap {
+export class TlsfHeap extends HeapBase {
+  /** @internal */
   static override readonly strategyId: number = STRATEGY_TLSF;
   /** @internal Block sizes follow `blockSize`, so a cached block of the same class fits exactly. */
   static override readonly cacheable: boolean = true;
+  /** @internal */
   static override readonly controlBytes: number = alignUp(CONTROL_WORDS * 4, ALIGN);
 
   /** Rounds a request to a block size: a multiple of 8, at least MIN_SIZE. */
@@ -86,10 +116,62 @@ export class TlsfHeap extends Heap {
     return bytes <= MIN_SIZE ? MIN_SIZE : (bytes + 7) & -8;
   }
 
-  // --- free lists --------------------------------------------------------------------------
+  // --- checked headers ---------------------------------------------------------------------
+
+  /** Writes the header of block b: `word` (size | flags) and its tag. */
+  private setHeader(b: number, word: number): void {
+    const m = this.m;
+    m[b >> 2] = word;
+    m[(b + 4) >> 2] = blockTag(b, word & ~F_LEFT_FREE, this.secret);
+  }
+
+  /**
+   * The header word of block b, after checking that b lies in the block region and its tag checks
+   * out (a live, cached or free block, or the sentinel). Throws HeapCorruptionError otherwise.
+   */
+  private header(b: number): number {
+    const m = this.m;
+    if ((b & 7) !== 0 || b < this.start || b > (m[this.h + H_END] as number) - BLOCK_HEADER) {
+      this.corrupt(b, "a block boundary lies outside the block region or is misaligned");
+    }
+    const word = m[b >> 2] as number;
+    const diff = (m[(b + 4) >> 2] as number) ^ blockTag(b, word & ~F_LEFT_FREE, this.secret);
+    if (diff !== 0 && diff !== TAG_CACHED) this.corrupt(b, "a block header's checksum does not match (overwritten?)");
+    return word;
+  }
+
+  /** The header word of the free block b, checked (tag, F flag, size inside the region). */
+  private freeHeader(b: number): number {
+    const word = this.header(b);
+    const size = word & ~FLAGS;
+    if ((word & F_FREE) === 0 || size < MIN_SIZE || b + BLOCK_HEADER + size > this.sentinel()) {
+      this.corrupt(b, "a free-list link or back pointer names a block that is not free");
+    }
+    return word;
+  }
+
+  private sentinel(): number {
+    return (this.m[this.h + H_END] as number) - BLOCK_HEADER;
+  }
+
+  /** Sets or clears the L flag of the checked block b (the tag does not cover it). */
+  private setLeftFree(b: number, on: boolean): void {
+    const word = this.header(b);
+    this.m[b >> 2] = on ? word | F_LEFT_FREE : word & ~F_LEFT_FREE;
+  }
+
+  // --- free lists (encoded links) ----------------------------------------------------------
 
   private headIndex(fl: number, sl: number): number {
     return this.h + W_HEADS + fl * SL_COUNT + sl;
+  }
+
+  private link(at: number): number {
+    return (this.m[at >> 2] as number) ^ linkKey(at, this.secret);
+  }
+
+  private setLink(at: number, to: number): void {
+    this.m[at >> 2] = to ^ linkKey(at, this.secret);
   }
 
   private insertFree(b: number, size: number): void {
@@ -99,40 +181,56 @@ export class TlsfHeap extends Heap {
     const sl = c & (SL_COUNT - 1);
     const hi = this.headIndex(fl, sl);
     const head = m[hi] as number;
-    m[(b + 8) >> 2] = 0;
-    m[(b + 12) >> 2] = head;
-    if (head !== 0) m[(head + 8) >> 2] = b;
+    this.setLink(b + 8, 0);
+    this.setLink(b + 12, head);
+    if (head !== 0) {
+      this.freeHeader(head);
+      this.setLink(head + 8, b);
+    }
     m[hi] = b;
     m[this.h + W_FL] = (m[this.h + W_FL] as number) | (1 << fl);
     m[this.h + W_SL + fl] = (m[this.h + W_SL + fl] as number) | (1 << sl);
   }
 
+  /**
+   * Unlinks the checked free block b of `size` bytes. Its neighbours in the list must be checked
+   * free blocks that link back to b, and b must be its list's head exactly when it has no prev.
+   */
   private removeFree(b: number, size: number): void {
     const m = this.m;
     const c = sizeClass(size);
     const fl = c >>> SL_BITS;
     const sl = c & (SL_COUNT - 1);
-    const prev = m[(b + 8) >> 2] as number;
-    const next = m[(b + 12) >> 2] as number;
-    if (prev !== 0) m[(prev + 12) >> 2] = next;
-    if (next !== 0) m[(next + 8) >> 2] = prev;
+    const prev = this.link(b + 8);
+    const next = this.link(b + 12);
     const hi = this.headIndex(fl, sl);
-    if (m[hi] === b) {
-      m[hi] = next;
-      if (next === 0) {
-        const slMap = (m[this.h + W_SL + fl] as number) & ~(1 << sl);
-        m[this.h + W_SL + fl] = slMap;
-        if (slMap === 0) m[this.h + W_FL] = (m[this.h + W_FL] as number) & ~(1 << fl);
-      }
+    if (prev !== 0) {
+      this.freeHeader(prev);
+      if (this.link(prev + 12) !== b) this.corrupt(prev + 12, "a free list's forward link is broken");
+    } else if (m[hi] !== b) {
+      this.corrupt(b + 8, "a free block without a previous link is not its list's head");
+    }
+    if (next !== 0) {
+      this.freeHeader(next);
+      if (this.link(next + 8) !== b) this.corrupt(next + 8, "a free list's back link is broken");
+      this.setLink(next + 8, prev);
+    }
+    if (prev !== 0) {
+      this.setLink(prev + 12, next);
+      return;
+    }
+    m[hi] = next;
+    if (next === 0) {
+      const slMap = (m[this.h + W_SL + fl] as number) & ~(1 << sl);
+      m[this.h + W_SL + fl] = slMap;
+      if (slMap === 0) m[this.h + W_FL] = (m[this.h + W_FL] as number) & ~(1 << fl);
     }
   }
 
-  /** A free block of at least `size` bytes from the first non-empty class that surely fits, or 0. */
+  /** A checked free block of at least `size` bytes from the first non-empty class that surely fits, or 0. */
   private findFree(size: number): number {
     const m = this.m;
-    // Round up to the next class boundary so any block in the class found is large enough.
-    const rounded = size < SB_SIZE ? size : size + (1 << (31 - Math.clz32(size) - SL_BITS)) - 1;
-    const c = sizeClass(rounded);
+    const c = sizeClass(classCeiling(size));
     let fl = c >>> SL_BITS;
     const sl = c & (SL_COUNT - 1);
     if (fl >= FL_COUNT) return 0;
@@ -141,9 +239,16 @@ export class TlsfHeap extends Heap {
       const flMap = fl + 1 >= 32 ? 0 : (m[this.h + W_FL] as number) & (~0 << (fl + 1));
       if (flMap === 0) return 0;
       fl = ctz(flMap);
+      if (fl >= FL_COUNT) this.corrupt((this.h + W_FL) * 4, "the first-level bitmap names a class that does not exist");
       slMap = m[this.h + W_SL + fl] as number;
     }
-    return m[this.headIndex(fl, ctz(slMap))] as number;
+    const hi = this.headIndex(fl, ctz(slMap));
+    const b = m[hi] as number;
+    if (b === 0) this.corrupt(hi * 4, "a bitmap says a free list is non-empty but its head is empty");
+    if (((this.freeHeader(b) & ~FLAGS) as number) < size) {
+      this.corrupt(hi * 4, "a free list holds a block too small for its size class");
+    }
+    return b;
   }
 
   // --- block surgery -----------------------------------------------------------------------
@@ -154,56 +259,71 @@ export class TlsfHeap extends Heap {
    */
   private releaseRange(b: number, size: number, leftFree: boolean): void {
     const m = this.m;
-    const secret = this.secret;
-    const right = b + BLOCK_HEADER + size;
-    const rightHeader = m[right >> 2] as number;
+    let next = b + BLOCK_HEADER + size;
+    const rightHeader = this.header(next);
     if ((rightHeader & F_FREE) !== 0) {
-      const rightSize = rightHeader & ~FLAGS;
-      this.removeFree(right, rightSize);
+      const rightSize = this.freeHeader(next) & ~FLAGS;
+      this.removeFree(next, rightSize);
+      // The absorbed header keeps a freed tag (a second free of it is a double free, and it can
+      // never pass for a free block again); its links become interior bytes: keep never-used memory zero.
+      m[(next + 4) >> 2] = blockTag(next, rightHeader & ~F_LEFT_FREE, this.secret) ^ TAG_FREED;
+      this.scrub(next, next + 16);
       size += BLOCK_HEADER + rightSize;
+      next = b + BLOCK_HEADER + size;
     }
     if (leftFree) {
       const left = m[(b - 4) >> 2] as number;
-      const leftSize = (m[left >> 2] as number) & ~FLAGS;
+      const leftSize = this.freeHeader(left) & ~FLAGS;
+      if (left + BLOCK_HEADER + leftSize !== b)
+        this.corrupt(b - 4, "a back pointer does not name the block to the left");
       this.removeFree(left, leftSize);
+      // b's header becomes interior: never a usable header again (release already marked it freed).
+      m[(b + 4) >> 2] = blockTag(b, (m[b >> 2] as number) & ~F_LEFT_FREE, this.secret) ^ TAG_FREED;
+      this.scrub(b - 4, b + 16);
       size += BLOCK_HEADER + leftSize;
       b = left;
     }
-    m[b >> 2] = size | F_FREE;
-    m[(b + 4) >> 2] = freeTag(b + BLOCK_HEADER, secret);
-    m[(b + BLOCK_HEADER + size - 4) >> 2] = b;
-    const next = b + BLOCK_HEADER + size;
-    m[next >> 2] = (m[next >> 2] as number) | F_LEFT_FREE;
+    this.setHeader(b, size | F_FREE);
+    m[(next - 4) >> 2] = b;
+    this.setLeftFree(next, true);
     this.insertFree(b, size);
   }
 
   /**
-   * Turns the unlisted block b (whose header says `have` bytes, left neighbour live) into a
-   * live block of `size` bytes, splitting off the rest when it is large enough to be a block.
+   * Turns the unlisted free block b (`have` bytes, left neighbour live) into a live block of
+   * `size` bytes with the L flag `left`, splitting off the rest when it is large enough to be a
+   * block. The right neighbour of a free block is never free, so the rest needs no merging.
    */
-  private carve(b: number, have: number, size: number): void {
-    const m = this.m;
+  private carve(b: number, have: number, size: number, left: number): void {
     const rest = have - size;
     if (rest >= MIN_SPLIT) {
-      m[b >> 2] = size;
+      this.setHeader(b, size | left);
       const r = b + BLOCK_HEADER + size;
-      // r's right neighbour is live or the sentinel; releaseRange merges if it is free.
-      const rightOfR = r + rest;
-      m[rightOfR >> 2] = (m[rightOfR >> 2] as number) & ~F_LEFT_FREE;
-      m[r >> 2] = rest - BLOCK_HEADER;
-      this.releaseRange(r, rest - BLOCK_HEADER, false);
+      const restSize = rest - BLOCK_HEADER;
+      this.setHeader(r, restSize | F_FREE);
+      this.m[(r + BLOCK_HEADER + restSize - 4) >> 2] = r;
+      this.insertFree(r, restSize);
     } else {
-      m[b >> 2] = have;
-      const next = b + BLOCK_HEADER + have;
-      m[next >> 2] = (m[next >> 2] as number) & ~F_LEFT_FREE;
+      this.setHeader(b, have | left);
+      this.setLeftFree(b + BLOCK_HEADER + have, false);
     }
+  }
+
+  /**
+   * Zeroes the words of [from, to) that lie above the clean mark: metadata that became interior
+   * bytes of a free block there, so memory never handed out stays zero (zeroFresh relies on it).
+   */
+  private scrub(from: number, to: number): void {
+    const m = this.m;
+    const clean = m[this.h + H_CLEAN] as number;
+    if (to <= clean || !this.zeroAlloc) return;
+    for (let i = Math.max(from, clean); i < to; i += 4) m[i >> 2] = 0;
   }
 
   private markLive(b: number): number {
     const m = this.m;
     const h = this.h;
     const ptr = b + BLOCK_HEADER;
-    m[(b + 4) >> 2] = liveTag(ptr, this.secret);
     const size = (m[b >> 2] as number) & ~FLAGS;
     const used = (m[h + H_USED] as number) + size;
     m[h + H_USED] = used;
@@ -211,7 +331,7 @@ export class TlsfHeap extends Heap {
     m[h + H_LIVE] = (m[h + H_LIVE] as number) + 1;
     const top = ptr + size;
     if (top > (m[h + H_HIGH_WATER] as number)) m[h + H_HIGH_WATER] = top;
-    if (this.zeroAlloc) this.u8.fill(0, ptr, top);
+    if (this.zeroAlloc) this.zeroFresh(ptr, top);
     return ptr;
   }
 
@@ -226,32 +346,34 @@ export class TlsfHeap extends Heap {
   protected override extend(oldEnd: number, newEnd: number): void {
     // The old sentinel becomes the header of the new free space (merged left if that was free).
     const oldSentinel = oldEnd - BLOCK_HEADER;
-    this.freeTail(oldSentinel, newEnd, ((this.m[oldSentinel >> 2] as number) & F_LEFT_FREE) !== 0);
+    const word = this.header(oldSentinel);
+    this.freeTail(oldSentinel, newEnd, (word & F_LEFT_FREE) !== 0);
   }
 
   /** Makes [from, end) one free block followed by a new end sentinel. */
   private freeTail(from: number, end: number, leftFree: boolean): void {
-    const m = this.m;
     const sentinel = end - BLOCK_HEADER;
-    m[sentinel >> 2] = 0;
-    m[(sentinel + 4) >> 2] = 0;
+    this.setHeader(sentinel, 0);
     const size = sentinel - from - BLOCK_HEADER;
-    m[from >> 2] = size;
+    this.setHeader(from, size);
     this.releaseRange(from, size, leftFree);
   }
 
   protected override allocate(bytes: number, align: number): number {
+    // Larger than any region can be (and past where 32-bit size arithmetic stays exact): no fit.
+    if (bytes > MAX_ALLOCATION) return 0;
     const size = TlsfHeap.blockSize(bytes);
     // Over-ask for aligned requests so an aligned start with room for a leading free block exists.
     const ask = align <= ALIGN ? size : size + align + MIN_SPLIT;
     let b = this.findFree(ask);
     if (b === 0) {
-      if (!this.grow(ask + BLOCK_HEADER)) return 0;
+      // findFree searches from the class above `ask`, so the new memory must hold a block of that
+      // rounded size (growing by `ask` alone would leave a block one class too small).
+      if (!this.grow(classCeiling(ask) + BLOCK_HEADER)) return 0;
       b = this.findFree(ask);
       if (b === 0) return 0;
     }
-    const m = this.m;
-    let have = (m[b >> 2] as number) & ~FLAGS;
+    let have = (this.m[b >> 2] as number) & ~FLAGS;
     this.removeFree(b, have);
     if (align > ALIGN && ((b + BLOCK_HEADER) & (align - 1)) !== 0) {
       // Split off a leading free block so the payload lands on the alignment.
@@ -259,46 +381,56 @@ export class TlsfHeap extends Heap {
       const lead = ptr - BLOCK_HEADER - b;
       const nb = ptr - BLOCK_HEADER;
       have -= lead;
-      m[b >> 2] = lead - BLOCK_HEADER;
-      m[nb >> 2] = have;
-      this.releaseRange(b, lead - BLOCK_HEADER, false);
-      m[nb >> 2] = have | F_LEFT_FREE;
+      this.setHeader(b, (lead - BLOCK_HEADER) | F_FREE);
+      this.m[(nb - 4) >> 2] = b;
+      this.insertFree(b, lead - BLOCK_HEADER);
       b = nb;
-      this.carve(b, have, size);
-      m[b >> 2] = (m[b >> 2] as number) | F_LEFT_FREE;
+      this.carve(b, have, size, F_LEFT_FREE);
     } else {
-      this.carve(b, have, size);
+      this.carve(b, have, size, 0);
     }
     return this.markLive(b);
   }
 
-  /** Checks that `ptr` is a live block's payload; returns its block start. Throws otherwise. */
+  /**
+   * Checks that `ptr` is a live block's payload (range, alignment, tag, size, and the right
+   * neighbour's header) and returns its block start. Throws otherwise, without changing anything.
+   */
   private blockOf(ptr: number): number {
     const m = this.m;
     const b = ptr - BLOCK_HEADER;
-    if ((ptr & 7) !== 0 || b < this.start || ptr >= (m[this.h + H_END] as number)) {
+    const sentinel = (m[this.h + H_END] as number) - BLOCK_HEADER;
+    if ((ptr & 7) !== 0 || b < this.start || b >= sentinel) {
       this.invalidPointer(ptr, (ptr & 7) !== 0 ? "it is not 8-byte aligned" : "it is outside the heap");
     }
-    const tag = m[(b + 4) >> 2] as number;
-    const secret = this.secret;
-    const header = m[b >> 2] as number;
-    if (tag === liveTag(ptr, secret) && (header & F_FREE) === 0 && (header & ~FLAGS) >= MIN_SIZE) return b;
-    if (tag === freeTag(ptr, secret) || tag === cachedTag(ptr, secret)) this.doubleFree(ptr);
-    return this.invalidPointer(ptr, "no block starts there");
+    const word = m[b >> 2] as number;
+    const diff = (m[(b + 4) >> 2] as number) ^ blockTag(b, word & ~F_LEFT_FREE, this.secret);
+    if (diff !== 0) {
+      if (diff === TAG_FREED || diff === TAG_CACHED) this.doubleFree(ptr);
+      this.invalidPointer(ptr, "no block starts there");
+    }
+    if ((word & F_FREE) !== 0) this.doubleFree(ptr);
+    const size = word & ~FLAGS;
+    if (size < MIN_SIZE || b + BLOCK_HEADER + size > sentinel)
+      this.corrupt(b, `a live block has an impossible size ${size}`);
+    if ((this.header(b + BLOCK_HEADER + size) & F_LEFT_FREE) !== 0) {
+      this.corrupt(b + BLOCK_HEADER + size, "the block after a live block says its left neighbour is free");
+    }
+    return b;
   }
 
   protected override release(ptr: number): void {
     const b = this.blockOf(ptr);
     const m = this.m;
-    const header = m[b >> 2] as number;
-    const size = header & ~FLAGS;
+    const word = m[b >> 2] as number;
+    const size = word & ~FLAGS;
     if (this.zeroFree) this.u8.fill(0, ptr, ptr + size);
     const h = this.h;
     m[h + H_USED] = (m[h + H_USED] as number) - size;
     m[h + H_LIVE] = (m[h + H_LIVE] as number) - 1;
-    // The stale header keeps the free tag even after merging, so a second free is recognised.
-    m[(b + 4) >> 2] = freeTag(ptr, this.secret);
-    this.releaseRange(b, size, (header & F_LEFT_FREE) !== 0);
+    // The stale header keeps a freed tag even after merging, so a second free is recognised.
+    m[(b + 4) >> 2] = blockTag(b, word & ~F_LEFT_FREE, this.secret) ^ TAG_FREED;
+    this.releaseRange(b, size, (word & F_LEFT_FREE) !== 0);
   }
 
   protected override usable(ptr: number): number {
@@ -308,138 +440,224 @@ export class TlsfHeap extends Heap {
   protected override reallocate(ptr: number, bytes: number): number {
     const m = this.m;
     const b = this.blockOf(ptr);
-    const header = m[b >> 2] as number;
-    const have = header & ~FLAGS;
+    const word = m[b >> 2] as number;
+    const left = word & F_LEFT_FREE;
+    const have = word & ~FLAGS;
     const size = TlsfHeap.blockSize(bytes);
     const h = this.h;
     if (size <= have) {
       if (have - size >= MIN_SPLIT) {
-        m[b >> 2] = size | (header & F_LEFT_FREE);
+        // The tail leaves the block: wiped first when freed blocks must not keep their bytes.
+        if (this.zeroFree) this.u8.fill(0, ptr + size, ptr + have);
+        this.setHeader(b, size | left);
         const r = b + BLOCK_HEADER + size;
-        m[r >> 2] = have - size - BLOCK_HEADER;
+        this.setHeader(r, have - size - BLOCK_HEADER);
         this.releaseRange(r, have - size - BLOCK_HEADER, false);
         m[h + H_USED] = (m[h + H_USED] as number) - (have - size);
       }
       return ptr;
     }
     const right = b + BLOCK_HEADER + have;
-    const rightHeader = m[right >> 2] as number;
-    const rightSize = rightHeader & ~FLAGS;
-    if ((rightHeader & F_FREE) !== 0 && have + BLOCK_HEADER + rightSize >= size) {
+    const rightWord = this.header(right);
+    const rightSize = rightWord & ~FLAGS;
+    if ((rightWord & F_FREE) !== 0 && have + BLOCK_HEADER + rightSize >= size) {
+      this.freeHeader(right);
       this.removeFree(right, rightSize);
-      const total = have + BLOCK_HEADER + rightSize;
-      this.carve(b, total, size);
-      m[b >> 2] = (m[b >> 2] as number) | (header & F_LEFT_FREE);
+      // Its header becomes payload of a live block: it must never pass for a free block again
+      // (a forged back pointer naming it would merge over this block).
+      m[(right + 4) >> 2] = blockTag(right, rightWord & ~F_LEFT_FREE, this.secret) ^ TAG_FREED;
+      this.carve(b, have + BLOCK_HEADER + rightSize, size, left);
       const grown = (m[b >> 2] as number) & ~FLAGS;
       if (this.zeroAlloc) this.u8.fill(0, ptr + have, ptr + grown);
       const used = (m[h + H_USED] as number) + grown - have;
       m[h + H_USED] = used;
       if (used > (m[h + H_PEAK] as number)) m[h + H_PEAK] = used;
       if (ptr + grown > (m[h + H_HIGH_WATER] as number)) m[h + H_HIGH_WATER] = ptr + grown;
+      if (ptr + grown > (m[h + H_CLEAN] as number)) m[h + H_CLEAN] = ptr + grown;
       return ptr;
     }
     return this.relocate(ptr, have, bytes);
   }
 
+  /**
+   * Visits every block in address order. Bounded: each step is a checked header of at least
+   * MIN_SIZE bytes that ends inside the region; anything else is a HeapCorruptionError.
+   */
   protected override walk(visit: (ptr: number, size: number, free: boolean) => void): void {
-    const m = this.m;
-    const end = (m[this.h + H_END] as number) - BLOCK_HEADER;
-    for (let b = this.start; b < end; ) {
-      const header = m[b >> 2] as number;
-      const size = header & ~FLAGS;
-      visit(b + BLOCK_HEADER, size, (header & F_FREE) !== 0);
+    const sentinel = this.sentinel();
+    let b = this.start;
+    while (b < sentinel) {
+      const word = this.header(b);
+      const size = word & ~FLAGS;
+      if (size < MIN_SIZE || b + BLOCK_HEADER + size > sentinel)
+        this.corrupt(b, `block header holds an impossible size ${size}`);
+      visit(b + BLOCK_HEADER, size, (word & F_FREE) !== 0);
       b += BLOCK_HEADER + size;
     }
+    if (b !== sentinel) this.corrupt(b, "blocks do not end at the sentinel");
   }
 
   protected override verify(): void {
     const m = this.m;
     const h = this.h;
-    const end = m[h + H_END] as number;
-    const sentinel = end - BLOCK_HEADER;
-    const secret = this.secret;
-    let b = this.start;
+    const sentinel = this.sentinel();
     let leftFree = false;
     let freeCount = 0;
     let used = 0;
     let live = 0;
-    while (b < sentinel) {
-      const header = m[b >> 2] as number;
-      const size = header & ~FLAGS;
-      const free = (header & F_FREE) !== 0;
-      // Invariant: sizes are multiples of 8, at least MIN_SIZE, and the block ends inside the region.
-      if (size < MIN_SIZE || (size & 7) !== 0 || b + BLOCK_HEADER + size > sentinel) {
-        throw new HeapCorruptionError(b, `block header holds an impossible size ${size}`);
-      }
+    let prev = 0;
+    this.walk((ptr, size, free) => {
+      const b = ptr - BLOCK_HEADER;
       // Invariant: the L flag says exactly whether the left neighbour is free.
-      if (((header & F_LEFT_FREE) !== 0) !== leftFree) {
-        throw new HeapCorruptionError(b, "the left-free flag disagrees with the block to the left");
+      if ((((m[b >> 2] as number) & F_LEFT_FREE) !== 0) !== leftFree) {
+        this.corrupt(b, "the left-free flag disagrees with the block to the left");
       }
       if (free) {
         // Invariant: coalescing is immediate, so no two free blocks are adjacent.
-        if (leftFree) throw new HeapCorruptionError(b, "two adjacent free blocks were not merged");
-        if (m[(b + BLOCK_HEADER + size - 4) >> 2] !== b) {
-          throw new HeapCorruptionError(b + BLOCK_HEADER + size - 4, "a free block's back pointer is wrong");
-        }
+        if (leftFree) this.corrupt(b, "two adjacent free blocks were not merged");
+        if (m[(ptr + size - 4) >> 2] !== b) this.corrupt(ptr + size - 4, "a free block's back pointer is wrong");
         freeCount++;
       } else {
-        const tag = m[(b + 4) >> 2];
-        // Live, or held in some thread's local cache of a shared heap (still live to the heap).
-        if (tag !== liveTag(b + BLOCK_HEADER, secret) && tag !== cachedTag(b + BLOCK_HEADER, secret)) {
-          throw new HeapCorruptionError(b + 4, "a live block's tag was overwritten (write before its start?)");
-        }
         used += size;
         live++;
       }
       leftFree = free;
-      b += BLOCK_HEADER + size;
-    }
-    if (b !== sentinel) throw new HeapCorruptionError(b, "blocks do not end at the sentinel");
-    if (((m[sentinel >> 2] as number) & ~F_LEFT_FREE) !== 0) {
-      throw new HeapCorruptionError(sentinel, "the end sentinel was overwritten");
+      prev = b;
+    });
+    const sentinelWord = this.header(sentinel);
+    if ((sentinelWord & ~F_LEFT_FREE) !== 0) this.corrupt(sentinel, "the end sentinel was overwritten");
+    if (((sentinelWord & F_LEFT_FREE) !== 0) !== leftFree) {
+      this.corrupt(sentinel, `the sentinel's left-free flag disagrees with the last block at ${prev}`);
     }
     this.verifyLists(freeCount);
     if (used !== m[h + H_USED] || live !== m[h + H_LIVE]) {
-      throw new HeapCorruptionError(h * 4, `counters say ${m[h + H_LIVE]} live blocks, the walk found ${live}`);
+      this.corrupt(h * 4, `counters say ${m[h + H_LIVE]} live blocks, the walk found ${live}`);
+    }
+  }
+
+  /** @internal Checks the bitmaps and list heads against the region (attach): O(classes), no walk. */
+  override checkControl(): void {
+    const m = this.m;
+    const h = this.h;
+    const sentinel = this.sentinel();
+    const flMap = m[h + W_FL] as number;
+    if (flMap >>> FL_COUNT !== 0)
+      this.corrupt((h + W_FL) * 4, "the first-level bitmap names classes that do not exist");
+    for (let fl = 0; fl < FL_COUNT; fl++) {
+      const slMap = m[h + W_SL + fl] as number;
+      if (((flMap >>> fl) & 1) !== (slMap !== 0 ? 1 : 0))
+        this.corrupt((h + W_FL) * 4, `first-level bitmap bit ${fl} is wrong`);
+      for (let sl = 0; sl < SL_COUNT; sl++) {
+        const head = m[this.headIndex(fl, sl)] as number;
+        if (((slMap >>> sl) & 1) !== (head !== 0 ? 1 : 0)) {
+          this.corrupt((h + W_SL + fl) * 4, `second-level bitmap bit ${fl}/${sl} is wrong`);
+        }
+        if (head !== 0 && ((head & 7) !== 0 || head < this.start || head >= sentinel)) {
+          this.corrupt(this.headIndex(fl, sl) * 4, `a free-list head holds ${head}, outside the block region`);
+        }
+      }
     }
   }
 
   private verifyLists(expectedFree: number): void {
     const m = this.m;
     const h = this.h;
-    const end = m[h + H_END] as number;
+    const flMap = m[h + W_FL] as number;
+    if (flMap >>> FL_COUNT !== 0)
+      this.corrupt((h + W_FL) * 4, "the first-level bitmap names classes that do not exist");
     let listed = 0;
     for (let fl = 0; fl < FL_COUNT; fl++) {
       const slMap = m[h + W_SL + fl] as number;
       // Invariant: a first-level bit is set exactly when its second-level map is non-zero.
-      if ((((m[h + W_FL] as number) >>> fl) & 1) !== (slMap !== 0 ? 1 : 0)) {
-        throw new HeapCorruptionError((h + W_FL) * 4, `first-level bitmap bit ${fl} is wrong`);
-      }
+      if (((flMap >>> fl) & 1) !== (slMap !== 0 ? 1 : 0))
+        this.corrupt((h + W_FL) * 4, `first-level bitmap bit ${fl} is wrong`);
       for (let sl = 0; sl < SL_COUNT; sl++) {
         let b = m[this.headIndex(fl, sl)] as number;
         // Invariant: a second-level bit is set exactly when its list is non-empty.
         if (((slMap >>> sl) & 1) !== (b !== 0 ? 1 : 0)) {
-          throw new HeapCorruptionError((h + W_SL + fl) * 4, `second-level bitmap bit ${fl}/${sl} is wrong`);
+          this.corrupt((h + W_SL + fl) * 4, `second-level bitmap bit ${fl}/${sl} is wrong`);
         }
         let prev = 0;
         while (b !== 0) {
-          if (b < this.start || b >= end || ((m[b >> 2] as number) & F_FREE) === 0) {
-            throw new HeapCorruptionError(b, "a free list links to something that is not a free block");
-          }
-          if (m[(b + 8) >> 2] !== prev) throw new HeapCorruptionError(b + 8, "a free list's back link is wrong");
-          if (++listed > expectedFree) throw new HeapCorruptionError(b, "free lists hold more blocks than the heap");
+          const size = this.freeHeader(b) & ~FLAGS;
+          // Invariant: a block is listed under the class of its exact size.
+          if (sizeClass(size) !== ((fl << SL_BITS) | sl))
+            this.corrupt(b, "a free block is listed in the wrong size class");
+          if (this.link(b + 8) !== prev) this.corrupt(b + 8, "a free list's back link is wrong");
+          if (++listed > expectedFree) this.corrupt(b, "free lists hold more blocks than the heap (a cycle?)");
           prev = b;
-          b = m[(b + 12) >> 2] as number;
+          b = this.link(b + 12);
         }
       }
     }
-    if (listed !== expectedFree) {
-      throw new HeapCorruptionError(
-        this.start,
-        `${expectedFree - listed} free block(s) are missing from the free lists`,
-      );
+    if (listed !== expectedFree)
+      this.corrupt(this.start, `${expectedFree - listed} free block(s) are missing from the free lists`);
+  }
+
+  /**
+   * @internal Rebuilds the free structures from the blocks (see `recover()`): every block whose
+   * header checks out is kept as it is (live or cached), runs of free blocks and of unreadable
+   * bytes become free blocks, and the lists, bitmaps, L flags, back pointers and counters are
+   * written anew. Returns the ranges whose headers could not be read.
+   */
+  protected override rebuild(): { offset: number; bytes: number }[] {
+    const m = this.m;
+    const h = this.h;
+    const sentinel = this.sentinel();
+    for (let i = h + W_FL; i < h + CONTROL_WORDS; i++) m[i] = 0;
+    const lost: { offset: number; bytes: number }[] = [];
+    let used = 0;
+    let live = 0;
+    let freeFrom = -1;
+    let b = this.start;
+    const flushFree = (to: number) => {
+      if (freeFrom < 0) return;
+      const size = to - freeFrom - BLOCK_HEADER;
+      this.setHeader(freeFrom, size | F_FREE);
+      m[(to - 4) >> 2] = freeFrom;
+      this.insertFree(freeFrom, size);
+      freeFrom = -1;
+    };
+    while (b < sentinel) {
+      const state = this.readable(b, sentinel);
+      if (state === "bad") {
+        // Scan to the next header that checks out; the bytes in between are lost to the program.
+        let next = b + ALIGN;
+        while (next < sentinel && this.readable(next, sentinel) === "bad") next += ALIGN;
+        if (next - b < MIN_SPLIT && freeFrom < 0) next = Math.min(sentinel, b + MIN_SPLIT);
+        lost.push({ offset: b, bytes: next - b });
+        if (freeFrom < 0) freeFrom = b;
+        b = next;
+        continue;
+      }
+      const word = m[b >> 2] as number;
+      const size = word & ~FLAGS;
+      if ((word & F_FREE) !== 0) {
+        if (freeFrom < 0) freeFrom = b;
+      } else {
+        const wasFree = freeFrom >= 0;
+        flushFree(b);
+        m[b >> 2] = wasFree ? word | F_LEFT_FREE : word & ~F_LEFT_FREE;
+        used += size;
+        live++;
+      }
+      b += BLOCK_HEADER + size;
     }
+    const wasFree = freeFrom >= 0;
+    flushFree(sentinel);
+    this.setHeader(sentinel, wasFree ? F_LEFT_FREE : 0);
+    m[h + H_USED] = used;
+    m[h + H_LIVE] = live;
+    return lost;
+  }
+
+  /** Whether a header at b checks out well enough to step over ("ok") during a rebuild. */
+  private readable(b: number, sentinel: number): "ok" | "bad" {
+    const m = this.m;
+    const word = m[b >> 2] as number;
+    const diff = (m[(b + 4) >> 2] as number) ^ blockTag(b, word & ~F_LEFT_FREE, this.secret);
+    const size = word & ~FLAGS;
+    if (diff !== 0 && diff !== TAG_CACHED) return "bad";
+    return size >= MIN_SIZE && b + BLOCK_HEADER + size <= sentinel ? "ok" : "bad";
   }
 }
-
-Heap.registerStrategy(TlsfHeap);

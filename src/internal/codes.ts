@@ -63,6 +63,14 @@ export const ErrorCodes = {
   ISOLATE_START_FAILED: "ERR_MEMKIT_ISOLATE_START_FAILED",
   /** An isolated task's module or source could not be loaded: the function never ran. (isolate, issue 11) */
   ISOLATE_LOAD_FAILED: "ERR_MEMKIT_ISOLATE_LOAD_FAILED",
+  /** A thread died holding a shared heap's lock mid-operation; the heap needs `recover()` (heap, issue #10). */
+  HEAP_POISONED: "ERR_MEMKIT_HEAP_POISONED",
+  /** Shared memory was asked for where SharedArrayBuffer is unavailable (heap, issue #14). */
+  SHARED_MEMORY_UNAVAILABLE: "ERR_MEMKIT_SHARED_MEMORY_UNAVAILABLE",
+  /** A WebAssembly module allocates with its own allocator in memory memkit's heap manages (memkit/ffi). */
+  FOREIGN_ALLOCATOR: "ERR_MEMKIT_FOREIGN_ALLOCATOR",
+  /** `fromRaw` was given a pointer a handle already owns (memkit/ffi). */
+  ALREADY_OWNED: "ERR_MEMKIT_ALREADY_OWNED",
 } as const;
 
 /** One of the stable `ERR_MEMKIT_*` codes. */

@@ -1,5 +1,5 @@
+import { Heap } from "memkit/heap";
 import { describe, expect, it } from "vitest";
-import { Heap } from "../../src/heap/index.js";
 
 const types = [
   Int8Array,

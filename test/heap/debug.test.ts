@@ -1,5 +1,5 @@
+import { Heap } from "memkit/heap";
 import { describe, expect, it } from "vitest";
-import { Heap } from "../../src/heap/index.js";
 
 describe("debug mode", () => {
   it("a write past the end is caught on free, naming the offset", () => {

@@ -1,5 +1,5 @@
+import { Heap, type StrategyName } from "memkit/heap";
 import { describe, expect, it } from "vitest";
-import { Heap, type StrategyName } from "../../src/heap/index.js";
 
 const strategies: StrategyName[] = ["tlsf", "arena", "pool"];
 

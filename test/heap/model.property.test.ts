@@ -1,6 +1,6 @@
 import fc from "fast-check";
+import { ArenaHeap, Heap, type StrategyName } from "memkit/heap";
 import { describe, expect, it } from "vitest";
-import { ArenaHeap, Heap, type StrategyName } from "../../src/heap/index.js";
 import { HeapModel } from "../helpers/heap-model.js";
 
 type Op =

@@ -1,8 +1,8 @@
 import { once } from "node:events";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
+import { Heap } from "memkit/heap";
 import { describe, expect, it } from "vitest";
-import { Heap } from "../../src/heap/index.js";
 
 const hammer = fileURLToPath(new URL("../fixtures/heap-hammer.mjs", import.meta.url));
 

@@ -1,5 +1,5 @@
+import { type ArenaHeap, Heap, type PoolHeap, TlsfHeap } from "memkit/heap";
 import { describe, expect, it } from "vitest";
-import { type ArenaHeap, Heap, type PoolHeap, TlsfHeap } from "../../src/heap/index.js";
 
 describe("tlsf", () => {
   it("is the default strategy", () => {

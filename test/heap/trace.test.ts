@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
+import { Heap } from "memkit/heap";
 import { describe, expect, it } from "vitest";
-import { Heap } from "../../src/heap/index.js";
 import { CC1_TRACE, loadTrace, peakLiveBytes, replay } from "../helpers/trace.js";
 
 describe.skipIf(!existsSync(CC1_TRACE))("replay of the real cc1 allocation trace", () => {

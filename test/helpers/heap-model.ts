@@ -1,4 +1,4 @@
-import type { Heap } from "../../src/heap/index.js";
+import type { Heap } from "memkit/heap";
 
 /** A live block as the model knows it: where it is, how big, and the byte it was filled with. */
 export interface ModelBlock {

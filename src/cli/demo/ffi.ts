@@ -16,12 +16,11 @@ export const ffiSection: DemoSection = {
   name: "ffi",
   title: "memory that crosses the language boundary (WebAssembly, and native C with koffi)",
   async run(io) {
-    const { exports, heap, memory } = await instantiateWithHeap(Buffer.from(ownershipWasm, "base64"));
-    const c = exports as unknown as Exports;
-    io.out(`C module instantiated; memkit serves its malloc/free from __heap_base = ${heap.base}`);
+    const { exports: c, heap, memory } = await instantiateWithHeap<Exports>(Buffer.from(ownershipWasm, "base64"));
+    io.out(`C module instantiated; memkit serves its malloc/free from a heap just above __heap_base (at ${heap.base})`);
     const length = c.take_string(writeCString(heap, "ownership moves to C"));
     io.out(
-      `TypeScript allocated a string, C took ownership and freed it (strlen ${length}); live blocks: ${heap.stats().liveBlocks} (our own "memkit" string)`,
+      `TypeScript allocated a string, C took ownership and freed it (strlen ${length}); live blocks: ${heap.stats().liveBlocks}`,
     );
     using name = Owned.cString(heap, "memkit");
     const greeting = takeCString(heap, c.make_greeting(name.ptr));
@@ -33,10 +32,11 @@ export const ffiSection: DemoSection = {
       c.free_twice();
     } catch (error) {
       io.out(
-        `C freed a block twice -> ${isMemkitError(error) ? error.code : String(error)}; heap.check() still passes`,
+        `C freed a block twice: C carried on, and ${isMemkitError(error) ? error.code : String(error)} was thrown when it returned; heap.check() still passes`,
       );
       heap.check();
     }
+    io.out(`C asked malloc for SIZE_MAX bytes: got ${c.allocate(0xffffffff)} (NULL, as C expects, not an exception)`);
     const before = memory.buffer.byteLength;
     const big = c.allocate(4 << 20);
     io.out(

@@ -1,0 +1,44 @@
+/**
+ * The speed targets of the heap hardening issue, read off one benchmark run: memkit's TLSF
+ * (Heap.fixed, zero: "none") against the AssemblyScript TLSF and glibc, default zeroing against none,
+ * and memkit's high-water / peak live bytes.
+ */
+import { renderTable } from "../../src/cli/table.js";
+import type { ResultRow } from "../harness.js";
+
+const TLSF = "memkit tlsf, Heap.fixed (zero: none)";
+const CREATE_NONE = "memkit tlsf, Heap.create (zero: none)";
+const CREATE_DEFAULT = "memkit tlsf, Heap.create (zero: alloc, default)";
+
+function ratio(rows: readonly ResultRow[], a: string, b: string): string {
+  const x = rows.find((r) => r.name === a)?.p50_ns;
+  const y = rows.find((r) => r.name.startsWith(b))?.p50_ns;
+  return x === undefined || y === undefined ? "-" : `${(x / y).toFixed(2)}x`;
+}
+
+/** Prints one line per workload: each ratio is p50 over p50 from the same run (lower is better for memkit). */
+export function printTargets(all: readonly ResultRow[]): void {
+  const groups = [...new Set(all.map((r) => r.group))].filter((g) => all.some((r) => r.group === g && r.name === TLSF));
+  const table = groups.map((group) => {
+    const rows = all.filter((r) => r.group === group);
+    const highWater = rows.find((r) => r.name === TLSF)?.["high-water/peak"];
+    return [
+      group.split(" ")[0] ?? group,
+      ratio(rows, TLSF, "AssemblyScript"),
+      ratio(rows, TLSF, "glibc"),
+      ratio(rows, CREATE_DEFAULT, CREATE_NONE),
+      typeof highWater === "number" ? highWater.toFixed(3) : "-",
+    ];
+  });
+  console.log(
+    "\nissue 10 targets (tlsf = Heap.fixed zero: none): tlsf/AS <= 1, tlsf/glibc <= 2 on T1, default/none <= 1.15, high-water/peak <= 1.10",
+  );
+  const columns = [
+    { title: "workload" },
+    { title: "tlsf / AssemblyScript", right: true },
+    { title: "tlsf / glibc", right: true },
+    { title: "zero alloc / none", right: true },
+    { title: "high-water/peak", right: true },
+  ];
+  console.log(renderTable(columns, table));
+}

@@ -1,0 +1,108 @@
+import { InvalidArgumentError } from "../internal/errors.js";
+import { checkSize } from "../internal/validate.js";
+import { Backing, type HeapMemory, newSharedBuffer } from "./backing.js";
+import { checkHeaderWords, type HeapBase } from "./base.js";
+import { HeapCorruptionError, LayoutVersionError, NotAHeapError } from "./errors.js";
+import { writeHeader } from "./header.js";
+import {
+  ALIGN,
+  FLAG_SHARED,
+  FLAG_ZERO_ALLOC,
+  FLAG_ZERO_FREE,
+  H_BASE,
+  H_END,
+  H_END_CHECK,
+  H_FLAGS,
+  H_MAGIC,
+  H_MAX_END,
+  H_SECRET,
+  H_STRATEGY,
+  H_VERSION,
+  LAYOUT_VERSION,
+  MAGIC,
+  MAX_OFFSET,
+  wordCheck,
+} from "./layout.js";
+import type { HeapInstanceOptions, HeapOptions } from "./options.js";
+import { STRATEGIES, strategyById } from "./strategies.js";
+
+/**
+ * Opening heaps: formatting a new one in new or given memory, and attaching to one that exists.
+ * `Heap`'s static methods are these functions.
+ */
+
+const MIB = 1024 * 1024;
+
+function format(backing: Backing, options: HeapOptions, dirty: boolean): HeapBase {
+  const name = options.strategy ?? "tlsf";
+  const ctor = Object.hasOwn(STRATEGIES, name) ? STRATEGIES[name] : undefined;
+  if (ctor === undefined) {
+    throw new InvalidArgumentError(`Unknown strategy ${String(options.strategy)}: use "tlsf", "arena" or "pool"`);
+  }
+  const { base, end } = writeHeader(backing, options, ctor);
+  const heap = new ctor(backing, base, options);
+  heap.formatRegion(end, dirty);
+  return heap;
+}
+
+/** `Heap.create`: new memory that grows on demand. */
+export function createHeap(options: HeapOptions): HeapBase {
+  const initial = checkSize(options.initialBytes ?? MIB, "initialBytes", 4096, MAX_OFFSET);
+  const max = checkSize(options.maxBytes ?? Math.max(initial, 1024 * MIB), "maxBytes", initial, MAX_OFFSET);
+  const backing = options.shared
+    ? new Backing(newSharedBuffer(initial, max))
+    : new Backing(new ArrayBuffer(initial), max);
+  return format(backing, { ...options, maxBytes: max }, false);
+}
+
+/** `Heap.fixed`: one new buffer that never grows. */
+export function fixedHeap(bytes: number, options: HeapOptions): HeapBase {
+  return format(new Backing(new ArrayBuffer(checkSize(bytes, "bytes", 256, MAX_OFFSET))), options, false);
+}
+
+/** `Heap.over`: a new heap in memory the caller provides (which may hold old bytes). */
+export function overHeap(memory: HeapMemory, options: HeapOptions): HeapBase {
+  return format(new Backing(memory), options, true);
+}
+
+/**
+ * `Heap.attach`: reopens the heap in `memory` after validating its whole header against the
+ * buffer, so that no later operation can be steered outside the memory by a header word: magic,
+ * version, strategy, flags, base, end, maximum, the constant words' checksum, then the strategy's
+ * own control words.
+ */
+export function attachHeap(memory: HeapMemory, options: HeapInstanceOptions): HeapBase {
+  const backing = new Backing(memory);
+  const base = checkSize(options.base ?? 0, "base", 0, MAX_OFFSET);
+  const length = backing.buffer.byteLength;
+  if (base % ALIGN !== 0 || length < base + 128) throw new NotAHeapError(`the memory is too small at base ${base}`);
+  const words = new Int32Array(backing.buffer, 0, length >> 2);
+  const h = base >> 2;
+  if (words[h + H_MAGIC] !== MAGIC) throw new NotAHeapError(`no memkit magic number at offset ${base}`);
+  if (words[h + H_VERSION] !== LAYOUT_VERSION)
+    throw new LayoutVersionError(words[h + H_VERSION] as number, LAYOUT_VERSION);
+  const ctor = strategyById(words[h + H_STRATEGY] as number);
+  if (ctor === undefined) throw new NotAHeapError(`unknown strategy id ${words[h + H_STRATEGY]}`);
+  const bad = (word: number, what: string): never => {
+    throw new HeapCorruptionError((h + word) * 4, what);
+  };
+  const flags = words[h + H_FLAGS] as number;
+  if ((flags & ~(FLAG_ZERO_ALLOC | FLAG_ZERO_FREE | FLAG_SHARED)) !== 0 || (flags & 3) === 3)
+    bad(H_FLAGS, `unknown flags ${flags}`);
+  if (words[h + H_BASE] !== base) bad(H_BASE, `the header says base ${words[h + H_BASE]}, it was found at ${base}`);
+  const end = words[h + H_END] as number;
+  const maxEnd = words[h + H_MAX_END] as number;
+  const start = base + ctor.controlBytes;
+  if ((end & 7) !== 0 || end < start + 16 || end > length) {
+    bad(H_END, `the heap ends at ${end}, outside the ${length}-byte memory (a truncated copy?)`);
+  }
+  if (maxEnd < end || maxEnd > MAX_OFFSET) bad(H_MAX_END, `the maximum end ${maxEnd} is impossible`);
+  const secret = words[h + H_SECRET] as number;
+  checkHeaderWords(words, h, secret);
+  if (words[h + H_END_CHECK] !== wordCheck(H_END, end, secret))
+    bad(H_END, `the end word ${end} does not match its check word`);
+  const heap = new ctor(backing, base, options);
+  // Under the lock: other threads may be changing the control words right now.
+  heap.checkAttached();
+  return heap;
+}
