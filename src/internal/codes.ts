@@ -59,6 +59,8 @@ export const ErrorCodes = {
   MISSING_PEER: "ERR_MEMKIT_MISSING_PEER",
   /** The command line was used wrongly. */
   CLI_USAGE: "ERR_MEMKIT_CLI_USAGE",
+  /** memkit/isolate's fork mode cannot run here (not Linux, or its native addon cannot load). */
+  ISOLATE_FORK_UNAVAILABLE: "ERR_MEMKIT_ISOLATE_FORK_UNAVAILABLE",
 } as const;
 
 /** One of the stable `ERR_MEMKIT_*` codes. */

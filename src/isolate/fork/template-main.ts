@@ -1,0 +1,96 @@
+/**
+ * Entry point of a fork template (zygote), started by the caller with `--single-threaded
+ * --v8-pool-size=0`. It loads memkit's child runtime and the modules named on its command line,
+ * runs one warm-up task, then hands its thread to the native fork server for good. Every line
+ * after `serve()` runs only in a forked child: one call, an answer file, `_exit`.
+ */
+import { closeSync, constants, openSync, writeSync } from "node:fs";
+import { deserialize, serialize } from "node:v8";
+import type { ChildMessage } from "../protocol.js";
+import { runTask, serializeError, startStats } from "../run-task.js";
+import { findUnserializable } from "../serializable.js";
+import { type ForkAddon, loadForkAddon } from "./addon.js";
+import { ANSWER_HEAD, ANSWER_MAGIC, type ForkRequest } from "./protocol.js";
+
+function writeAll(path: string, parts: readonly Uint8Array[], truncate: boolean): void {
+  // Scratch files are overwritten in place (pages already there are reused); answers are truncated.
+  const flags = constants.O_RDWR | constants.O_CREAT | (truncate ? constants.O_TRUNC : 0);
+  const fd = openSync(path, flags, 0o600);
+  try {
+    let at = 0;
+    for (const bytes of parts) {
+      let done = 0;
+      while (done < bytes.length) done += writeSync(fd, bytes, done, bytes.length - done, at + done);
+      at += bytes.length;
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** The raw bytes and view name of a large binary result, or undefined for anything else. */
+function binary(value: unknown, threshold: number): { bytes: Uint8Array; view: string } | undefined {
+  if (value instanceof ArrayBuffer && value.byteLength >= threshold)
+    return { bytes: new Uint8Array(value), view: "ArrayBuffer" };
+  if (ArrayBuffer.isView(value) && !(value instanceof DataView) && value.byteLength >= threshold) {
+    const view = Buffer.isBuffer(value) ? "Buffer" : value.constructor.name;
+    return { bytes: new Uint8Array(value.buffer, value.byteOffset, value.byteLength), view };
+  }
+  return undefined;
+}
+
+function answer(addon: ForkAddon, request: ForkRequest, message: ChildMessage): never {
+  let body: Buffer;
+  try {
+    body = serialize(message);
+  } catch {
+    const value = message.type === "value" ? message.value : message;
+    const found = findUnserializable(value, "result") ?? { path: "result", detail: "not cloneable" };
+    body = serialize({ type: "unserializable", id: request.id, ...found, stats: undefined } satisfies ChildMessage);
+  }
+  const head = Buffer.allocUnsafe(ANSWER_HEAD);
+  head.writeUInt32LE(ANSWER_MAGIC, 0);
+  head.writeUInt32LE(request.id, 4);
+  head.writeUInt32LE(body.length, 8);
+  writeAll(request.answer, [head, body], true);
+  return addon.exit(0);
+}
+
+async function runCall(addon: ForkAddon, request: ForkRequest): Promise<never> {
+  const stats = startStats(request.stats);
+  const outcome = await runTask(request.task, request.args);
+  if (!outcome.ok) {
+    return answer(addon, request, { type: "threw", id: request.id, error: serializeError(outcome.error), stats: stats() });
+  }
+  const large = request.scratch === undefined ? undefined : binary(outcome.value, request.fileThreshold);
+  if (large !== undefined && request.scratch !== undefined) {
+    writeAll(request.scratch, [large.bytes], false);
+    const { length } = large.bytes;
+    return answer(addon, request, { type: "file", id: request.id, file: request.scratch, length, view: large.view, stats: stats() });
+  }
+  return answer(addon, request, { type: "value", id: request.id, value: outcome.value, stats: stats() });
+}
+
+/** Makes every way out of the child an `_exit`: Node's own teardown is not safe after fork. */
+function exitThroughAddon(addon: ForkAddon, pid: number): void {
+  // Node reads the pid once at start: without this the child's process.pid names the template.
+  Object.defineProperty(process, "pid", { value: pid, enumerable: true, configurable: true });
+  (process as unknown as { reallyExit: (code?: number) => void }).reallyExit = (code) => addon.exit(code ?? 0);
+  // The loop ran dry while the function's promise was still pending: nothing can settle it.
+  process.on("beforeExit", () => addon.exit(0));
+  process.on("uncaughtException", (error: unknown) => {
+    writeSync(2, `${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    addon.exit(1);
+  });
+}
+
+const addon = loadForkAddon();
+for (const url of process.argv.slice(2)) await import(url);
+// Exercise the call path once, so its code is compiled before the first fork copies it.
+await runTask({ kind: "source", source: "() => ({ warm: [1, 2n, new Map()] })" }, []);
+startStats(true)();
+serialize({ warm: [1, 2n, new Map()] });
+deserialize(serialize({}));
+const { payload, pid } = addon.serve(0, 3, process.ppid);
+exitThroughAddon(addon, pid);
+await runCall(addon, deserialize(payload) as ForkRequest);
