@@ -59,7 +59,11 @@ export const ErrorCodes = {
   MISSING_PEER: "ERR_MEMKIT_MISSING_PEER",
   /** The command line was used wrongly. */
   CLI_USAGE: "ERR_MEMKIT_CLI_USAGE",
-  /** memkit/isolate's fork mode cannot run here (not Linux, or its native addon cannot load). */
+  /** An isolated child could not be started (spawn or boot failed): the function never ran. (isolate, issue 11) */
+  ISOLATE_START_FAILED: "ERR_MEMKIT_ISOLATE_START_FAILED",
+  /** An isolated task's module or source could not be loaded: the function never ran. (isolate, issue 11) */
+  ISOLATE_LOAD_FAILED: "ERR_MEMKIT_ISOLATE_LOAD_FAILED",
+  /** memkit/isolate's fork mode cannot run here (not Linux, or its native addon cannot load). (fork, issue 15) */
   ISOLATE_FORK_UNAVAILABLE: "ERR_MEMKIT_ISOLATE_FORK_UNAVAILABLE",
 } as const;
 

@@ -4,7 +4,7 @@
  */
 import { closeSync, constants, openSync, writeSync } from "node:fs";
 import type { ChildMessage, RunMessage } from "./protocol.js";
-import { runTask, serializeError, startStats } from "./run-task.js";
+import { runTask, serializeError, startStats, taskOrigin } from "./run-task.js";
 import { findUnserializable } from "./serializable.js";
 import { startParentWatchdog } from "./watchdog.js";
 
@@ -24,7 +24,8 @@ const send = (message: ChildMessage) =>
  */
 function writeScratch(path: string, bytes: Uint8Array): void {
   // Read-write without truncation: the pages already in the file are overwritten, not reallocated.
-  const fd = openSync(path, constants.O_RDWR | constants.O_CREAT, 0o600);
+  // The parent created the file exclusively; never create it here, never follow a link.
+  const fd = openSync(path, constants.O_RDWR | constants.O_NOFOLLOW);
   try {
     let done = 0;
     while (done < bytes.length) done += writeSync(fd, bytes, done, bytes.length - done, done);
@@ -46,9 +47,17 @@ function binary(value: unknown, threshold: number): { bytes: Uint8Array; view: s
 
 async function handle(message: RunMessage): Promise<void> {
   const stats = startStats(message.stats);
-  const outcome = await runTask(message.task, message.args);
+  // Written to the pipe before the function starts (libuv writes at once when the queue is
+  // empty), so the parent knows the function was entered even if it then kills this process.
+  const enter = () => {
+    send({ type: "entered", id: message.id }).catch(() => {});
+  };
+  const outcome = await runTask(message.task, message.args, enter);
   if (!outcome.ok) {
-    await send({ type: "threw", id: message.id, error: serializeError(outcome.error), stats: stats() });
+    const error = serializeError(outcome.error);
+    if (outcome.phase === "load") {
+      await send({ type: "load-failed", id: message.id, module: taskOrigin(message.task), error });
+    } else await send({ type: "threw", id: message.id, error, stats: stats() });
     return;
   }
   const large = message.scratch === undefined ? undefined : binary(outcome.value, message.fileThreshold);
@@ -69,7 +78,7 @@ async function handle(message: RunMessage): Promise<void> {
 /** Runs a trivial task through the whole path once, without sending anything. */
 async function warmUp(): Promise<void> {
   const stats = startStats(true);
-  await runTask({ kind: "source", source: "() => ({ warm: [1, 2n, new Map()] })" }, []);
+  await runTask({ kind: "source", source: "() => ({ warm: [1, 2n, new Map()] })" }, [], () => {});
   stats();
 }
 

@@ -2,10 +2,12 @@
  * Entry point of an isolated worker thread: like the child process, but results come back by
  * `postMessage`, with every `ArrayBuffer` inside them transferred (no copy).
  */
-import { parentPort } from "node:worker_threads";
+import { parentPort, workerData } from "node:worker_threads";
 import type { ChildMessage, RunMessage } from "./protocol.js";
-import { runTask, serializeError, startStats } from "./run-task.js";
+import { runTask, serializeError, startStats, taskOrigin } from "./run-task.js";
 import { findUnserializable } from "./serializable.js";
+
+const entered = (workerData as { entered?: Int32Array } | null)?.entered;
 
 /** ArrayBuffers under typed arrays in `value` (a few levels deep) to move instead of copying. */
 function transferables(value: unknown, depth = 0, found = new Set<ArrayBuffer>()): ArrayBuffer[] {
@@ -28,14 +30,22 @@ async function handle(message: RunMessage): Promise<void> {
   const port = parentPort;
   if (port === null) return;
   const stats = startStats(message.stats);
-  const outcome = await runTask(message.task, message.args);
+  // The id of the call whose function is running, in memory the parent reads if this worker
+  // dies: no message needed on the hot path.
+  const enter = () => {
+    if (entered !== undefined) Atomics.store(entered, 0, message.id);
+  };
+  const outcome = await runTask(message.task, message.args, enter);
   if (!outcome.ok) {
-    port.postMessage({
-      type: "threw",
-      id: message.id,
-      error: serializeError(outcome.error),
-      stats: stats(),
-    } satisfies ChildMessage);
+    const error = serializeError(outcome.error);
+    if (outcome.phase === "load") {
+      port.postMessage({
+        type: "load-failed",
+        id: message.id,
+        module: taskOrigin(message.task),
+        error,
+      } satisfies ChildMessage);
+    } else port.postMessage({ type: "threw", id: message.id, error, stats: stats() } satisfies ChildMessage);
     return;
   }
   try {

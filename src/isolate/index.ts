@@ -10,12 +10,15 @@ export {
   IsolateCrashedError,
   IsolateExitedError,
   IsolateInvalidFunctionError,
+  IsolateLoadError,
   IsolateOutOfMemoryError,
   IsolateSerializationError,
+  IsolateStartError,
   IsolateTimeoutError,
+  type StartPhase,
 } from "./errors.js";
 export { executionOf } from "./execution.js";
-export { type IsolateOptions, isolate, isolateWithStats } from "./isolate.js";
+export { type IsolateOptions, isolate, isolateWithStats, shutdownIsolate } from "./isolate.js";
 export {
   type CallOptions,
   type CallStats,

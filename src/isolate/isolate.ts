@@ -8,23 +8,65 @@ export interface IsolateOptions<A extends readonly unknown[] = readonly unknown[
   readonly memoryLimitMb?: number;
   /** @defaultValue "inherit" */
   readonly output?: "inherit" | "ignore";
+  /** Extra Node flags for the child. See `IsolatorOptions.execArgv`. @defaultValue [] */
+  readonly execArgv?: readonly string[];
+  /** The child's environment. See `IsolatorOptions.env`. @defaultValue process.env (inherited) */
+  readonly env?: Readonly<Record<string, string | undefined>>;
 }
 
-// One lazily created isolator (one spare) per kind of context, shared by every `isolate` call.
-const isolators = new Map<string, Isolator>();
+/**
+ * The shared pool behind `isolate()`: one isolator per kind of context (mode, memory limit,
+ * output, flags, environment), each with one spare. It is bounded: at most `MAX_POOLS` kinds
+ * keep children (the least recently used kind is closed when another is needed), and a spare
+ * idle for `IDLE_MS` is stopped. `shutdownIsolate()` stops them all.
+ */
+const MAX_POOLS = 2;
+const IDLE_MS = 10_000;
+const pools = new Map<string, Isolator>();
+const envIds = new WeakMap<object, number>();
+let nextEnvId = 1;
+
+function envKey(env: object | undefined): string {
+  if (env === undefined) return "";
+  let id = envIds.get(env);
+  if (id === undefined) {
+    id = nextEnvId++;
+    envIds.set(env, id);
+  }
+  return String(id);
+}
 
 function isolatorFor(options: IsolateOptions<readonly unknown[]>): Isolator {
   const mode = options.mode ?? "process";
-  const key = `${mode}|${options.memoryLimitMb ?? ""}|${options.output ?? "inherit"}`;
-  let isolator = isolators.get(key);
-  if (isolator === undefined) {
-    isolator = new Isolator({
-      mode,
-      spares: 1,
-      output: options.output ?? "inherit",
-      ...(options.memoryLimitMb === undefined ? {} : { memoryLimitMb: options.memoryLimitMb }),
-    });
-    isolators.set(key, isolator);
+  const output = options.output ?? "inherit";
+  const key = [
+    mode,
+    options.memoryLimitMb ?? "",
+    output,
+    (options.execArgv ?? []).join("\0"),
+    envKey(options.env),
+  ].join("|");
+  let isolator = pools.get(key);
+  if (isolator !== undefined) {
+    // Most recently used last, so the first entry is the one to close when the bound is reached.
+    pools.delete(key);
+    pools.set(key, isolator);
+    return isolator;
+  }
+  isolator = new Isolator({
+    mode,
+    spares: 1,
+    output,
+    idleTimeoutMs: IDLE_MS,
+    ...(options.memoryLimitMb === undefined ? {} : { memoryLimitMb: options.memoryLimitMb }),
+    ...(options.execArgv === undefined ? {} : { execArgv: options.execArgv }),
+    ...(options.env === undefined ? {} : { env: options.env }),
+  });
+  pools.set(key, isolator);
+  for (const [oldKey, old] of pools) {
+    if (pools.size <= MAX_POOLS) break;
+    pools.delete(oldKey);
+    void old.close();
   }
   return isolator;
 }
@@ -36,7 +78,7 @@ function isolatorFor(options: IsolateOptions<readonly unknown[]>): Isolator {
  * inside it for what it needs), or pass `{ module, export }` to run a module's export.
  *
  * @param fn The function, or a module export.
- * @param options Arguments, mode, memory limit, timeout, signal.
+ * @param options Arguments, mode, memory limit, timeout, signal, flags, environment.
  * @returns The function's result (structured-clone types: Map, Set, Date, BigInt, typed arrays, errors, cycles).
  * @throws {IsolateOutOfMemoryError} ERR_MEMKIT_ISOLATE_OUT_OF_MEMORY and the other isolate errors; see `executionOf`.
  * @example
@@ -58,6 +100,7 @@ export function isolate<R, A extends readonly unknown[] = readonly unknown[]>(
  * @param fn The function, or a module export.
  * @param options As for `isolate`.
  * @returns `{ value, stats }`.
+ * @throws The same errors as `isolate`.
  * @example
  * ```ts
  * const { value, stats } = await isolateWithStats(() => 42);
@@ -69,4 +112,22 @@ export function isolateWithStats<R, A extends readonly unknown[] = readonly unkn
   options: IsolateOptions<A> = {},
 ): Promise<{ value: Awaited<R>; stats: CallStats }> {
   return isolatorFor(options).runWithStats(fn, options);
+}
+
+/**
+ * Stops every idle child of the shared pool behind `isolate()` (calls in flight finish). The
+ * next `isolate()` call starts a new pool. Spares never keep the process alive anyway; use this
+ * to release their memory now (in tests, or before a long idle phase).
+ *
+ * @returns When the pools were closed.
+ * @example
+ * ```ts
+ * await isolate(() => 1);
+ * await shutdownIsolate(); // no idle child left
+ * ```
+ */
+export async function shutdownIsolate(): Promise<void> {
+  const all = [...pools.values()];
+  pools.clear();
+  await Promise.all(all.map((isolator) => isolator.close()));
 }

@@ -1,127 +1,88 @@
 import { availableParallelism } from "node:os";
 import { InvalidArgumentError } from "../internal/errors.js";
 import { checkSize } from "../internal/validate.js";
-import type { IsolatedChild } from "./child.js";
-import {
-  IsolateAbortedError,
-  IsolateCrashedError,
-  IsolateOutOfMemoryError,
-  IsolateSerializationError,
-  IsolateTimeoutError,
-} from "./errors.js";
-import { functionSource } from "./function-source.js";
-import { type KillReason, settle } from "./outcome.js";
-import { type ChildOptions, ProcessChild } from "./process-child.js";
+import type { CallOutcome, ChildOptions, IsolatedChild, StartFailure } from "./child.js";
+import { IsolateAbortedError, IsolateSerializationError } from "./errors.js";
+import type {
+  CallOptions,
+  CallStats,
+  IsolateMode,
+  IsolatorOptions,
+  ModuleTask,
+  ReusePolicy,
+} from "./isolator-options.js";
+import { rssAllowance } from "./oom-signals.js";
+import { type KillReason, type Settled, settle, startError } from "./outcome.js";
 import type { Task } from "./protocol.js";
+import { type ChildFactory, runtimeFor, runtimeNames } from "./runtimes.js";
 import { ScratchFiles } from "./scratch.js";
 import { findUnserializable } from "./serializable.js";
-import { WorkerChild } from "./worker-child.js";
+import { toTask } from "./task.js";
 
-/** Where isolated code runs: a fresh Node process (default) or a fresh worker thread. */
-export type IsolateMode = "process" | "worker";
-
-/** When a child may serve another call instead of being discarded. */
-export interface ReusePolicy {
-  /** Recycle after this many calls. @defaultValue 100 */
-  readonly maxCalls?: number;
-  /** Recycle when resident memory grew by more than this since the child started (process mode). */
-  readonly maxRssGrowthMb?: number;
-  /** Recycle when the V8 heap in use grew by more than this since the first call. */
-  readonly maxHeapGrowthMb?: number;
-}
-
-/** Options of an `Isolator` (fixed for its children, which are started ahead of time). */
-export interface IsolatorOptions {
-  /** @defaultValue "process" */
-  readonly mode?: IsolateMode;
-  /** Children kept started and idle, so a call does not wait for a cold start. @defaultValue 1 */
-  readonly spares?: number;
-  /** Reuse children across calls (trading freshness for throughput); off by default: one call per child. */
-  readonly reuse?: ReusePolicy | boolean;
-  /**
-   * Memory the function may use, in MiB. It sets the child's V8 heap limit
-   * (`--max-old-space-size`, or the worker's `resourceLimits`), and in process mode the parent also
-   * watches the child's resident memory, native buffers included: a call may grow it by this limit
-   * plus headroom for V8's young generation and code (half the limit, at least 32 MiB) before the
-   * child is killed with `IsolateOutOfMemoryError` (`kind: "rss"`).
-   */
-  readonly memoryLimitMb?: number;
-  /** Calls running at once; more wait in a queue. @defaultValue 2 x available cores */
-  readonly maxConcurrency?: number;
-  /** Forward the isolated code's stdout/stderr ("inherit") or drop them ("ignore"). @defaultValue "inherit" */
-  readonly output?: "inherit" | "ignore";
-  /** Extra Node flags for the children. @defaultValue [] */
-  readonly execArgv?: readonly string[];
-}
-
-/** Options of one call. */
-export interface CallOptions<A extends readonly unknown[] = readonly unknown[]> {
-  /** Arguments, sent by structured clone. */
-  readonly args?: A;
-  /** Stop the call (and kill its child) after this many milliseconds, CPU-bound code included. */
-  readonly timeoutMs?: number;
-  /** Stop the call (and kill its child) when this signal aborts. */
-  readonly signal?: AbortSignal;
-}
-
-/** A module export to run instead of a function's source: `{ module: new URL("./task.js", import.meta.url), export: "run" }`. */
-export interface ModuleTask {
-  readonly module: string | URL;
-  /** @defaultValue "default" */
-  readonly export?: string;
-}
-
-/** Figures about one call, from `runWithStats`. */
-export interface CallStats {
-  /** Wall time seen by the caller, from taking a child to the settled result. */
-  readonly wallMs: number;
-  /** CPU time the isolated side used for the call (whole process in process mode; in worker mode, the process's). */
-  readonly cpuMs: number;
-  /** Peak resident memory of the isolated process (process mode: that child; worker mode: the whole process). */
-  readonly peakRssBytes: number;
-  /** V8 heap in use in the isolated context when the call ended. */
-  readonly heapUsedBytes: number;
-}
+export type { CallOptions, CallStats, IsolateMode, IsolatorOptions, ModuleTask, ReusePolicy };
 
 const FILE_THRESHOLD = 1 << 20;
-
-/** Bytes a call may grow the child's resident memory by under `memoryLimitMb` (see its doc). */
-function rssAllowance(limitMb: number): number {
-  return (limitMb + Math.max(32, limitMb / 2)) * 1024 * 1024;
-}
 const MIB = 1024 * 1024;
+
 const everyChild = new Set<IsolatedChild>();
 let exitHookInstalled = false;
 
-function toTask(target: unknown): Task {
-  if (typeof target === "function") return { kind: "source", source: functionSource(target) };
-  if (typeof target === "object" && target !== null && "module" in target) {
-    const { module, export: exportName = "default" } = target as ModuleTask;
-    const url = module instanceof URL ? module.href : String(module);
-    return { kind: "module", url, exportName };
-  }
-  return { kind: "source", source: functionSource(target) };
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.once("exit", () => {
+    for (const child of everyChild) child.kill();
+  });
+}
+
+function reusePolicy(option: IsolatorOptions["reuse"]): Required<ReusePolicy> | undefined {
+  const reuse = option === true ? {} : option === false ? undefined : option;
+  if (reuse === undefined) return undefined;
+  return {
+    maxCalls: checkSize(reuse.maxCalls ?? 100, "reuse.maxCalls", 1, 2 ** 31 - 1),
+    maxRssGrowthMb: reuse.maxRssGrowthMb ?? Number.POSITIVE_INFINITY,
+    maxHeapGrowthMb: reuse.maxHeapGrowthMb ?? Number.POSITIVE_INFINITY,
+  };
+}
+
+function childOptions(options: IsolatorOptions, limitMb: number | undefined): ChildOptions {
+  const { env, execArgv = [] } = options;
+  if (!Array.isArray(execArgv) || execArgv.some((flag) => typeof flag !== "string"))
+    throw new InvalidArgumentError("execArgv must be an array of strings");
+  if (env !== undefined && (typeof env !== "object" || env === null))
+    throw new InvalidArgumentError(`env must be an object of strings, got ${env === null ? "null" : typeof env}`);
+  return {
+    memoryLimitMb: limitMb,
+    execArgv,
+    env: env === undefined ? undefined : { ...env },
+    output: options.output ?? "inherit",
+  };
 }
 
 /**
  * Runs functions in fresh isolated processes or workers, keeping spares started so the fresh
  * start costs the caller nothing. Spares never keep the caller's event loop alive and die with
- * the caller, even if it is killed with SIGKILL.
+ * the caller, even if it is killed with SIGKILL. Supports `await using`.
  *
  * @example
  * ```ts
- * const isolator = new Isolator({ mode: "process", spares: 2, memoryLimitMb: 256 });
+ * await using isolator = new Isolator({ mode: "process", spares: 2, memoryLimitMb: 256 });
  * const sum = await isolator.run((a: number, b: number) => a + b, { args: [1, 2] });
  * ```
  */
 export class Isolator {
-  readonly #mode: IsolateMode;
+  readonly #factory: ChildFactory;
   readonly #spares: number;
   readonly #reuse: Required<ReusePolicy> | undefined;
   readonly #limitMb: number | undefined;
   readonly #maxConcurrency: number;
+  readonly #idleTimeoutMs: number;
   readonly #childOptions: ChildOptions;
   #idle: IsolatedChild[] = [];
+  readonly #idleSince = new WeakMap<IsolatedChild, number>();
+  #idleTimer: ReturnType<typeof setInterval> | undefined;
+  // Children past their reuse limit that serve on until a fresh child is ready to take over.
+  readonly #due = new WeakSet<IsolatedChild>();
   #active = 0;
   #queue: (() => void)[] = [];
   #closed = false;
@@ -131,43 +92,30 @@ export class Isolator {
   readonly #baseline = new WeakMap<IsolatedChild, { rss: number | undefined; heap: number | undefined }>();
 
   /**
-   * @param options Mode, spares, reuse policy, limits.
-   * @throws {InvalidArgumentError} ERR_MEMKIT_INVALID_ARGUMENT for an unknown mode.
+   * @param options Mode, spares, reuse policy, limits, environment.
+   * @throws {InvalidArgumentError} ERR_MEMKIT_INVALID_ARGUMENT for an unknown mode or a bad env/execArgv.
+   * @throws {InvalidSizeError} ERR_MEMKIT_INVALID_SIZE for an out-of-range number.
    */
   constructor(options: IsolatorOptions = {}) {
     const mode = options.mode ?? "process";
-    if (mode !== "process" && mode !== "worker")
-      throw new InvalidArgumentError(`mode must be "process" or "worker", got ${String(mode)}`);
-    this.#mode = mode;
+    const factory = runtimeFor(mode);
+    if (factory === undefined)
+      throw new InvalidArgumentError(`mode must be one of ${runtimeNames().join(", ")}; got ${String(mode)}`);
+    this.#factory = factory;
     this.#spares = checkSize(options.spares ?? 1, "spares", 0, 64);
     this.#limitMb =
       options.memoryLimitMb === undefined ? undefined : checkSize(options.memoryLimitMb, "memoryLimitMb", 8, 1 << 20);
     this.#maxConcurrency = checkSize(options.maxConcurrency ?? availableParallelism() * 2, "maxConcurrency", 1, 1024);
-    const reuse = options.reuse === true ? {} : options.reuse === false ? undefined : options.reuse;
-    this.#reuse =
-      reuse === undefined
-        ? undefined
-        : {
-            maxCalls: checkSize(reuse.maxCalls ?? 100, "reuse.maxCalls", 1, 2 ** 31 - 1),
-            maxRssGrowthMb: reuse.maxRssGrowthMb ?? Number.POSITIVE_INFINITY,
-            maxHeapGrowthMb: reuse.maxHeapGrowthMb ?? Number.POSITIVE_INFINITY,
-          };
-    this.#childOptions = {
-      memoryLimitMb: this.#limitMb,
-      execArgv: options.execArgv ?? [],
-      output: options.output ?? "inherit",
-    };
-    if (!exitHookInstalled) {
-      exitHookInstalled = true;
-      process.once("exit", () => {
-        for (const child of everyChild) child.kill();
-      });
-    }
+    const idle = options.idleTimeoutMs ?? Number.POSITIVE_INFINITY;
+    this.#idleTimeoutMs = idle === Number.POSITIVE_INFINITY ? idle : checkSize(idle, "idleTimeoutMs", 1, 2 ** 31 - 1);
+    this.#reuse = reusePolicy(options.reuse);
+    this.#childOptions = childOptions(options, this.#limitMb);
+    installExitHook();
     this.#replenish();
   }
 
   #spawn(): IsolatedChild {
-    const child = this.#mode === "process" ? new ProcessChild(this.#childOptions) : new WorkerChild(this.#childOptions);
+    const child = this.#factory(this.#childOptions);
     everyChild.add(child);
     child.ready.then(
       () => this.#baseline.set(child, { rss: child.rssBytes(), heap: undefined }),
@@ -176,9 +124,17 @@ export class Isolator {
     return child;
   }
 
+  #park(child: IsolatedChild, front: boolean): void {
+    child.unref();
+    this.#idleSince.set(child, performance.now());
+    if (front) this.#idle.unshift(child);
+    else this.#idle.push(child);
+    this.#watchIdle();
+  }
+
   #replenish(): void {
     this.#idle = this.#idle.filter((c) => !c.exited);
-    while (!this.#closed && this.#idle.length < this.#spares) this.#idle.push(this.#spawn());
+    while (!this.#closed && this.#idle.length < this.#spares) this.#park(this.#spawn(), false);
   }
 
   /**
@@ -186,13 +142,34 @@ export class Isolator {
    * for CPU while it boots, so a replacement spare is started after the call's result was
    * delivered, never on the caller's critical path.
    */
-  #replenishSoon(): void {
+  #replenishSoon(extra = false): void {
     if (this.#replenishing) return;
     this.#replenishing = true;
     setImmediate(() => {
       this.#replenishing = false;
       this.#replenish();
+      // A replacement for a child past its reuse limit, if none is on its way yet.
+      if (extra && !this.#closed && !this.#idle.some((c) => !c.isReady)) this.#park(this.#spawn(), false);
     }).unref();
+  }
+
+  /** Stops idle children that waited longer than `idleTimeoutMs`. */
+  #watchIdle(): void {
+    if (this.#idleTimer !== undefined || this.#idleTimeoutMs === Number.POSITIVE_INFINITY) return;
+    this.#idleTimer = setInterval(
+      () => {
+        const now = performance.now();
+        const expired = (c: IsolatedChild) => now - (this.#idleSince.get(c) ?? now) >= this.#idleTimeoutMs;
+        for (const child of this.#idle.filter(expired)) this.#discard(child);
+        this.#idle = this.#idle.filter((c) => !expired(c));
+        if (this.#idle.length === 0) {
+          clearInterval(this.#idleTimer);
+          this.#idleTimer = undefined;
+        }
+      },
+      Math.max(50, this.#idleTimeoutMs / 4),
+    );
+    this.#idleTimer.unref();
   }
 
   #discard(child: IsolatedChild): void {
@@ -225,33 +202,44 @@ export class Isolator {
     this.#queue.shift()?.();
   }
 
-  /** A ready child: a started spare when there is one, else a new one (one retry if it dies starting). */
+  /** A ready child: an idle one when there is one, else a new one (one retry if it fails to start). */
   async #take(signal: AbortSignal | undefined): Promise<IsolatedChild> {
     for (let attempt = 0; ; attempt++) {
       this.#idle = this.#idle.filter((c) => !c.exited);
       // The replacement spare starts when this call ends (#afterCall): on a small machine a
       // process starting beside the call would steal its CPU (measured: 2.4 -> 7 ms per call).
-      const child = this.#idle.shift() ?? this.#spawn();
+      const child = this.#takeIdle() ?? this.#spawn();
       // A caller is waiting now: the child must keep the event loop alive until it answers.
       child.ref();
       try {
         await child.ready;
-      } catch (exit) {
+      } catch (failure) {
         if (attempt < 1) continue;
-        const {
-          code = null,
-          signal: sig = null,
-          stderr = "",
-        } = (exit ?? {}) as { code?: number | null; signal?: string | null; stderr?: string };
-        throw new IsolateCrashedError(code, sig, stderr);
+        throw startError(failure as StartFailure);
       }
       if (signal?.aborted) {
-        child.unref();
-        this.#idle.push(child);
+        this.#park(child, true);
         throw new IsolateAbortedError("not-run", signal.reason);
       }
       return child;
     }
+  }
+
+  /**
+   * The idle child to use: a ready one that is not past its reuse limit, else a ready one, else
+   * any. When a started child takes over from one past its limit, that one retires now.
+   */
+  #takeIdle(): IsolatedChild | undefined {
+    let index = this.#idle.findIndex((c) => c.isReady && !this.#due.has(c));
+    if (index !== -1) {
+      const [child] = this.#idle.splice(index, 1);
+      const retiring = this.#idle.findIndex((c) => this.#due.has(c));
+      const [old] = retiring !== -1 && child?.calls === 0 ? this.#idle.splice(retiring, 1) : [];
+      if (old !== undefined) this.#discard(old);
+      return child;
+    }
+    index = this.#idle.findIndex((c) => c.isReady);
+    return this.#idle.splice(index === -1 ? 0 : index, 1)[0];
   }
 
   /**
@@ -262,7 +250,9 @@ export class Isolator {
    * @returns The function's result.
    * @throws {IsolateOutOfMemoryError} ERR_MEMKIT_ISOLATE_OUT_OF_MEMORY, {IsolateCrashedError} ERR_MEMKIT_ISOLATE_CRASHED,
    *   {IsolateExitedError} ERR_MEMKIT_ISOLATE_EXITED, {IsolateTimeoutError} ERR_MEMKIT_TIMEOUT, {IsolateAbortedError}
-   *   ERR_MEMKIT_ABORTED, {IsolateSerializationError} ERR_MEMKIT_NOT_SERIALIZABLE, or what the function threw.
+   *   ERR_MEMKIT_ABORTED, {IsolateSerializationError} ERR_MEMKIT_NOT_SERIALIZABLE, {IsolateStartError}
+   *   ERR_MEMKIT_ISOLATE_START_FAILED, {IsolateLoadError} ERR_MEMKIT_ISOLATE_LOAD_FAILED,
+   *   {IsolateInvalidFunctionError} ERR_MEMKIT_ISOLATE_INVALID_FUNCTION, or what the function threw.
    * @example
    * ```ts
    * await isolator.run(() => 6 * 7); // 42
@@ -281,6 +271,7 @@ export class Isolator {
    * @param target The function or module export.
    * @param options Arguments, timeout, signal.
    * @returns `{ value, stats }`.
+   * @throws The same errors as `run`.
    * @example
    * ```ts
    * const { stats } = await isolator.runWithStats(() => new Array(1e6).fill(1).length);
@@ -328,44 +319,14 @@ export class Isolator {
       statsRequested || (this.#reuse !== undefined && this.#reuse.maxHeapGrowthMb !== Number.POSITIVE_INFINITY);
     const started = performance.now();
     const limitMb = this.#limitMb;
-    const rssStart = child.rssBytes();
-    let peakRss = rssStart ?? 0;
-    let killed: KillReason;
-    const stop = (reason: NonNullable<KillReason>) => {
-      if (killed !== undefined) return;
-      killed = reason;
-      child.kill();
-    };
-    const timer =
-      timeoutMs === undefined
-        ? undefined
-        : setTimeout(
-            () =>
-              stop({
-                kind: "timeout",
-                error: new IsolateTimeoutError(`The isolated call ran past ${timeoutMs} ms and was stopped`, timeoutMs),
-              }),
-            timeoutMs,
-          );
-    const onAbort = () => stop({ kind: "abort", error: new IsolateAbortedError("may-have-run", signal?.reason) });
-    signal?.addEventListener("abort", onAbort, { once: true });
-    const watch =
-      rssStart === undefined
-        ? undefined
-        : setInterval(() => {
-            const rss = child.rssBytes() ?? 0;
-            if (rss > peakRss) peakRss = rss;
-            if (limitMb !== undefined && rss - rssStart > rssAllowance(limitMb)) {
-              stop({ kind: "rss", error: new IsolateOutOfMemoryError("rss", limitMb, peakRss / MIB, "") });
-            }
-          }, 20);
-    child.ref();
+    const watch = this.#watch(child, timeoutMs, signal, limitMb);
     const scratch = child.mode === "process" ? this.#scratch.take() : undefined;
-    let outcome: Awaited<ReturnType<IsolatedChild["call"]>>;
+    let outcome: CallOutcome;
     try {
+      const id = this.#nextId++;
       outcome = await child.call({
         type: "run",
-        id: this.#nextId++,
+        id,
         task,
         args,
         fileThreshold: FILE_THRESHOLD,
@@ -375,26 +336,21 @@ export class Isolator {
     } catch (error) {
       // The arguments could not be sent: the function never ran and the child is untouched.
       if (scratch !== undefined) this.#scratch.give(scratch);
-      this.#idle.push(child);
-      child.unref();
+      this.#park(child, true);
       const found = findUnserializable(args, "args") ?? { path: "args", detail: String(error) };
       throw new IsolateSerializationError("arguments", found.path, found.detail);
     } finally {
-      if (timer !== undefined) clearTimeout(timer);
-      if (watch !== undefined) clearInterval(watch);
-      signal?.removeEventListener("abort", onAbort);
+      watch.stop();
     }
-    let settled: ReturnType<typeof settle>;
+    let settled: Settled;
     try {
-      settled = settle((path, length) => this.#scratch.read(path, length), outcome, killed, limitMb, peakRss / MIB);
+      settled = settle((p, n) => this.#scratch.read(p, n), outcome, watch.killed(), limitMb, watch.peakRss() / MIB);
     } finally {
-      if (scratch !== undefined) this.#scratch.give(scratch);
+      // With no child kept alive, no watchdog could remove the file if we were killed: drop it now.
+      if (scratch !== undefined) this.#scratch.give(scratch, this.#spares === 0 && this.#reuse === undefined);
     }
-    this.#afterCall(
-      child,
-      killed !== undefined || outcome.type === "exit",
-      settled.ok ? settled.stats?.heapUsedBytes : undefined,
-    );
+    const dead = watch.killed() !== undefined || outcome.type === "exit";
+    this.#afterCall(child, dead, settled.ok ? settled.stats?.heapUsedBytes : undefined);
     if (!settled.ok) throw settled.error;
     const stats = settled.stats;
     return {
@@ -402,39 +358,86 @@ export class Isolator {
       stats: {
         wallMs: performance.now() - started,
         cpuMs: stats?.cpuMs ?? 0,
-        peakRssBytes: Math.max(stats?.peakRssBytes ?? 0, peakRss),
+        peakRssBytes: Math.max(stats?.peakRssBytes ?? 0, watch.peakRss()),
         heapUsedBytes: stats?.heapUsedBytes ?? 0,
       },
+    };
+  }
+
+  /** Starts the timeout, abort and resident-memory watchers of one call. */
+  #watch(child: IsolatedChild, timeoutMs: number | undefined, signal: AbortSignal | undefined, limitMb?: number) {
+    const rssStart = child.rssBytes();
+    let peakRss = rssStart ?? 0;
+    let killed: KillReason;
+    const stop = (reason: NonNullable<KillReason>) => {
+      if (killed !== undefined) return;
+      killed = reason;
+      child.kill();
+    };
+    const timer =
+      timeoutMs === undefined ? undefined : setTimeout(() => stop({ kind: "timeout", timeoutMs }), timeoutMs);
+    const onAbort = () => stop({ kind: "abort", reason: signal?.reason });
+    signal?.addEventListener("abort", onAbort, { once: true });
+    const rssTimer =
+      rssStart === undefined
+        ? undefined
+        : setInterval(() => {
+            const rss = child.rssBytes() ?? 0;
+            if (rss > peakRss) peakRss = rss;
+            if (limitMb !== undefined && rss - rssStart > rssAllowance(limitMb)) stop({ kind: "rss", limitMb });
+          }, 20);
+    child.ref();
+    return {
+      stop() {
+        if (timer !== undefined) clearTimeout(timer);
+        if (rssTimer !== undefined) clearInterval(rssTimer);
+        signal?.removeEventListener("abort", onAbort);
+      },
+      killed: () => killed,
+      peakRss: () => peakRss,
     };
   }
 
   /** Fresh mode discards the child; reuse mode keeps it while the policy allows. */
   #afterCall(child: IsolatedChild, dead: boolean, heapUsed: number | undefined): void {
     const reuse = this.#reuse;
-    if (dead || reuse === undefined || this.#closed || child.calls >= reuse.maxCalls) {
+    if (dead || reuse === undefined || this.#closed) {
       this.#discard(child);
       this.#replenishSoon();
       return;
     }
+    if (this.#due.has(child) || this.#pastLimit(child, reuse, heapUsed)) {
+      this.#due.add(child);
+      // Retire only when a started child can take over, so no call waits for a cold start.
+      const successor = this.#idle.find((c) => c.isReady && c.calls === 0 && !c.exited);
+      if (successor !== undefined) {
+        this.#idle = this.#idle.filter((c) => c !== successor);
+        this.#idle.unshift(successor);
+        this.#discard(child);
+        this.#replenishSoon();
+        return;
+      }
+      this.#replenishSoon(true);
+    }
+    this.#park(child, true);
+  }
+
+  #pastLimit(child: IsolatedChild, reuse: Required<ReusePolicy>, heapUsed: number | undefined): boolean {
+    if (child.calls >= reuse.maxCalls) return true;
     const baseline = this.#baseline.get(child) ?? { rss: undefined, heap: undefined };
     if (baseline.heap === undefined && heapUsed !== undefined)
       this.#baseline.set(child, { ...baseline, heap: heapUsed });
-    const rss = child.rssBytes();
+    const rss = reuse.maxRssGrowthMb === Number.POSITIVE_INFINITY ? undefined : child.rssBytes();
     const rssGrowth = rss !== undefined && baseline.rss !== undefined ? (rss - baseline.rss) / MIB : 0;
     const heapGrowth = heapUsed !== undefined && baseline.heap !== undefined ? (heapUsed - baseline.heap) / MIB : 0;
-    if (rssGrowth > reuse.maxRssGrowthMb || heapGrowth > reuse.maxHeapGrowthMb) {
-      this.#discard(child);
-      this.#replenishSoon();
-      return;
-    }
-    child.unref();
-    this.#idle.unshift(child);
+    return rssGrowth > reuse.maxRssGrowthMb || heapGrowth > reuse.maxHeapGrowthMb;
   }
 
   /**
-   * Resolves when every spare has started and can take a call at once (a spare that died while
-   * starting is replaced and waited for too).
+   * Resolves when every idle child has started and can take a call at once (a spare that died
+   * while starting is replaced and waited for too).
    *
+   * @returns When the spares are ready.
    * @example
    * ```ts
    * const isolator = new Isolator({ spares: 2 });
@@ -442,6 +445,8 @@ export class Isolator {
    * ```
    */
   async warm(): Promise<void> {
+    // Let a replacement scheduled by the last call (#replenishSoon) be started first.
+    await new Promise((resolve) => setImmediate(resolve));
     for (let round = 0; round < 3; round++) {
       this.#replenish();
       const waiting = [...this.#idle];
@@ -454,8 +459,10 @@ export class Isolator {
   }
 
   /**
-   * Stops the spares and refuses new calls; calls in flight finish.
+   * Stops the idle children (with their process groups) and refuses new calls; calls in flight
+   * finish, and their children are stopped when they do.
    *
+   * @returns When the idle children were told to stop.
    * @example
    * ```ts
    * await isolator.close();
@@ -465,6 +472,21 @@ export class Isolator {
     this.#closed = true;
     for (const child of this.#idle) this.#discard(child);
     this.#idle = [];
+    if (this.#idleTimer !== undefined) clearInterval(this.#idleTimer);
+    this.#idleTimer = undefined;
     this.#scratch.clear();
+  }
+
+  /**
+   * `await using isolator = new Isolator()` closes it at the end of the scope.
+   *
+   * @returns When closed.
+   * @example
+   * ```ts
+   * { await using isolator = new Isolator(); await isolator.run(() => 1); } // closed here
+   * ```
+   */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
   }
 }

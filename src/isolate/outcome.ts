@@ -1,24 +1,50 @@
 import { reviveError } from "../internal/serialize-error.js";
-import type { CallOutcome } from "./child.js";
+import type { CallOutcome, StartFailure } from "./child.js";
 import {
+  type Execution,
+  IsolateAbortedError,
   IsolateCrashedError,
   IsolateExitedError,
+  IsolateLoadError,
   IsolateOutOfMemoryError,
   IsolateSerializationError,
+  IsolateStartError,
+  IsolateTimeoutError,
 } from "./errors.js";
 import { markExecution } from "./execution.js";
 import type { ChildStats } from "./protocol.js";
 
+/**
+ * The outcome model: every way a call can end maps to exactly one settlement, so every call
+ * settles whatever the child does, and each error says whether the function ran.
+ *
+ * | what happened                                   | settlement                               | execution      |
+ * |-------------------------------------------------|------------------------------------------|----------------|
+ * | the function returned                           | its value                                | (ran)          |
+ * | the function threw (any error, RangeError too)  | that error, revived as itself            | "ran"          |
+ * | its result cannot be cloned                     | IsolateSerializationError                | "ran"          |
+ * | the task's module/source failed to load         | IsolateLoadError (phase "load")          | "not-run"      |
+ * | the child could not start / died booting        | IsolateStartError (phase "spawn"/"boot") | "not-run"      |
+ * | the parent killed it (timeout, abort, rss)      | timeout / aborted / OOM "rss"            | by "entered"   |
+ * | V8's fatal OOM, worker OOM, kernel OOM killer   | IsolateOutOfMemoryError "heap"/"system"  | by "entered"   |
+ * | a signal                                        | IsolateCrashedError                      | by "entered"   |
+ * | process.exit(n) inside the function             | IsolateExitedError                       | "ran"          |
+ *
+ * "by entered": "may-have-run" when the child had said it was entering the function, else
+ * "not-run" (it died before the function started: safe to retry).
+ */
+
 /** Why the parent itself stopped a child, if it did: that reason wins over how the child died. */
-export type KillReason = { readonly kind: "timeout" | "abort" | "rss"; readonly error: Error } | undefined;
+export type KillReason =
+  | { readonly kind: "timeout"; readonly timeoutMs: number }
+  | { readonly kind: "abort"; readonly reason: unknown }
+  | { readonly kind: "rss"; readonly limitMb: number }
+  | undefined;
 
 /** What the caller gets: a value with the child's figures, or an error to reject with. */
 export type Settled =
   | { readonly ok: true; readonly value: unknown; readonly stats: ChildStats | undefined }
   | { readonly ok: false; readonly error: unknown };
-
-// A single allocation the engine refused is an out-of-memory condition, not a bug in the function.
-const ALLOCATION_FAILED = /Array buffer allocation failed|Invalid (typed )?array (buffer )?length|Allocation failed/i;
 
 const VIEWS: Record<string, new (buffer: ArrayBuffer, byteOffset: number, length: number) => ArrayBufferView> = {
   Int8Array,
@@ -45,45 +71,66 @@ function asBinary(bytes: Buffer, view: string): unknown {
   return new View(buffer, 0, buffer.byteLength / size);
 }
 
+/** The error for a child the parent stopped. */
+function killedError(killed: NonNullable<KillReason>, execution: Execution, peakRssMb: number): Error {
+  if (killed.kind === "timeout") return new IsolateTimeoutError(killed.timeoutMs, execution);
+  if (killed.kind === "abort") return new IsolateAbortedError(execution, killed.reason);
+  return new IsolateOutOfMemoryError("rss", killed.limitMb, peakRssMb, "", execution);
+}
+
+/** The error for a child that died by itself while a call was waiting on it. */
+function exitError(outcome: Extract<CallOutcome, { type: "exit" }>, limitMb: number | undefined, peakRssMb: number) {
+  const { exit, entered } = outcome;
+  const execution: Execution = entered ? "may-have-run" : "not-run";
+  if (exit.outOfMemory !== undefined)
+    return new IsolateOutOfMemoryError(exit.outOfMemory, limitMb, peakRssMb, exit.stderr, execution);
+  if (exit.signal !== null || !entered) return new IsolateCrashedError(exit.code, exit.signal, exit.stderr, execution);
+  return new IsolateExitedError(exit.code ?? 0);
+}
+
+/** The error for a child that never became ready. */
+export function startError(failure: StartFailure): IsolateStartError {
+  return new IsolateStartError(failure.phase, failure.code, failure.signal, failure.stderr, failure.cause);
+}
+
 /**
- * Turns what a child did into the call's result. Every outcome maps to exactly one settlement,
- * so every call settles whatever the child does.
+ * Turns what a child did into the call's result.
+ *
+ * @param readScratch Reads a large binary result the child left in a scratch file.
+ * @param outcome The child's answer, or its exit.
+ * @param killed Why the parent stopped the child, if it did.
+ * @param limitMb The memory limit, for OOM errors.
+ * @param peakRssMb The highest resident memory seen, for OOM errors.
  */
 export function settle(
   readScratch: (path: string, length: number) => Buffer,
-
   outcome: CallOutcome,
   killed: KillReason,
   limitMb: number | undefined,
   peakRssMb: number,
 ): Settled {
-  if (killed !== undefined && outcome.type === "exit") return { ok: false, error: killed.error };
   switch (outcome.type) {
     case "value":
+      return { ok: true, value: outcome.value, stats: outcome.stats };
     case "file":
       return {
         ok: true,
-        value:
-          outcome.type === "file" ? asBinary(readScratch(outcome.file, outcome.length), outcome.view) : outcome.value,
+        value: asBinary(readScratch(outcome.file, outcome.length), outcome.view),
         stats: outcome.stats,
       };
     case "threw": {
       const error = reviveError(outcome.error);
-      if (error instanceof RangeError && ALLOCATION_FAILED.test(error.message)) {
-        return { ok: false, error: new IsolateOutOfMemoryError("allocation", limitMb, peakRssMb, "", error) };
-      }
       markExecution(error, "ran");
       return { ok: false, error };
     }
+    case "load-failed":
+      return { ok: false, error: new IsolateLoadError(outcome.module, reviveError(outcome.error)) };
     case "unserializable":
       return { ok: false, error: new IsolateSerializationError("result", outcome.path, outcome.detail) };
     case "exit": {
-      const { exit } = outcome;
-      if (exit.outOfMemory)
-        return { ok: false, error: new IsolateOutOfMemoryError("heap", limitMb, peakRssMb, exit.stderr) };
-      if (exit.signal !== null)
-        return { ok: false, error: new IsolateCrashedError(exit.code, exit.signal, exit.stderr) };
-      return { ok: false, error: new IsolateExitedError(exit.code ?? 0) };
+      const execution: Execution = outcome.entered ? "may-have-run" : "not-run";
+      if (killed !== undefined) return { ok: false, error: killedError(killed, execution, peakRssMb) };
+      return { ok: false, error: exitError(outcome, limitMb, peakRssMb) };
     }
   }
 }

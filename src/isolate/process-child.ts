@@ -1,29 +1,45 @@
 import { type ChildProcess, fork } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { type CallOutcome, type IsolatedChild, PendingCalls, Tail } from "./child.js";
+import {
+  type CallOutcome,
+  type ChildExit,
+  type ChildOptions,
+  type IsolatedChild,
+  PendingCalls,
+  type StartFailure,
+  Tail,
+} from "./child.js";
+import { diedOfV8OutOfMemory, isV8OutOfMemoryReport, oomKillCount } from "./oom-signals.js";
 import type { ChildMessage, RunMessage } from "./protocol.js";
+
+export type { ChildOptions } from "./child.js";
 
 const entry = fileURLToPath(new URL("./child-process.js", import.meta.url));
 const PAGE = 4096;
+// Node exits with 9 ("Invalid Argument") when it rejects its own command line (a bad flag).
+const NODE_BAD_OPTION = 9;
+// After the exit, messages already in the pipe (the child's "entered") are still being read:
+// wait for the channel to close, but never longer than this.
+const DRAIN_MS = 250;
 
-/** Options both runtimes take. */
-export interface ChildOptions {
-  readonly memoryLimitMb: number | undefined;
-  readonly execArgv: readonly string[];
-  /** Forward the child's stdout/stderr to ours ("inherit") or drop them ("ignore"). */
-  readonly output: "inherit" | "ignore";
-}
-
-/** A fresh Node process, talking over an IPC channel with structured-clone serialization. */
+/**
+ * A fresh Node process, talking over an IPC channel with structured-clone serialization. It is
+ * started as the leader of its own process group, so `kill()` ends whatever the function started
+ * too (a `sleep 30` it spawned), and the child's watchdog can do the same if the caller dies.
+ */
 export class ProcessChild implements IsolatedChild {
   readonly mode = "process" as const;
   readonly ready: Promise<void>;
+  isReady = false;
   calls = 0;
   exited = false;
   private readonly child: ChildProcess;
   private readonly stderr = new Tail();
   private readonly pending = new PendingCalls();
+  private oomReported = false;
+  private killedByUs = false;
+  private readonly oomKillsAtStart = oomKillCount();
 
   constructor(options: ChildOptions) {
     const execArgv = [...options.execArgv];
@@ -31,35 +47,69 @@ export class ProcessChild implements IsolatedChild {
     this.child = fork(entry, [], {
       execArgv,
       serialization: "advanced",
+      // A new process group (setsid), so the whole group can be killed at once.
+      detached: process.platform !== "win32",
+      ...(options.env === undefined ? {} : { env: options.env as NodeJS.ProcessEnv }),
       stdio: ["ignore", options.output === "inherit" ? "inherit" : "ignore", "pipe", "ipc"],
     });
     this.child.stderr?.setEncoding("utf8");
     this.child.stderr?.on("data", (chunk: string) => {
       this.stderr.push(chunk);
+      if (!this.oomReported && isV8OutOfMemoryReport(this.stderr.recent(chunk.length + 200))) this.oomReported = true;
       if (options.output === "inherit") process.stderr.write(chunk);
     });
     this.ready = new Promise<void>((resolve, reject) => {
-      const onMessage = (message: ChildMessage) => {
-        if (message.type === "ready") resolve();
-        else this.pending.answer(message);
-      };
-      this.child.on("message", onMessage);
+      this.child.on("message", (message: ChildMessage) => {
+        if (message.type === "ready") {
+          this.isReady = true;
+          resolve();
+        } else this.pending.answer(message);
+      });
+      // fork() reports a failed spawn (EAGAIN, ENOMEM, a missing binary) as an event, not a throw.
+      // Later errors (EPIPE when sending to a child that just died) end in "exit" too.
+      this.child.on("error", (error) => {
+        if (this.child.pid === undefined && !this.exited) {
+          this.exited = true;
+          reject({ phase: "spawn", code: null, signal: null, stderr: "", cause: error } satisfies StartFailure);
+          this.pending.ended({ code: null, signal: null, stderr: "", outOfMemory: undefined });
+        }
+      });
       this.child.once("exit", (code, signal) => {
         this.exited = true;
-        const text = this.stderr.lines();
-        const exit = {
-          code,
-          signal,
-          stderr: text,
-          outOfMemory: /heap out of memory|Reached heap limit|Allocation failed - JavaScript heap/i.test(text),
-        };
-        reject(exit);
-        this.pending.ended(exit);
+        const stderr = this.stderr.lines();
+        if (!this.isReady) {
+          const phase = code === NODE_BAD_OPTION ? "spawn" : "boot";
+          reject({ phase, code, signal, stderr } satisfies StartFailure);
+        }
+        const exit: ChildExit = { code, signal, stderr, outOfMemory: this.outOfMemory(code, signal) };
+        this.afterDrain(() => this.pending.ended(exit));
       });
     });
     // Nobody may be waiting on `ready` when a spare dies: that is not an unhandled rejection.
     this.ready.catch(() => {});
     this.unref();
+  }
+
+  private outOfMemory(code: number | null, signal: string | null): ChildExit["outOfMemory"] {
+    if (diedOfV8OutOfMemory(this.oomReported, code, signal)) return "heap";
+    if (signal !== "SIGKILL" || this.killedByUs || this.oomKillsAtStart === undefined) return undefined;
+    return (oomKillCount() ?? 0) > this.oomKillsAtStart ? "system" : undefined;
+  }
+
+  /** Runs `then` once every message the child sent before it died has been read. */
+  private afterDrain(then: () => void): void {
+    if (!this.child.connected) {
+      then();
+      return;
+    }
+    const timer = setTimeout(finish, DRAIN_MS);
+    const child = this.child;
+    function finish() {
+      clearTimeout(timer);
+      child.off("disconnect", finish);
+      then();
+    }
+    child.once("disconnect", finish);
   }
 
   call(message: RunMessage): Promise<CallOutcome> {
@@ -69,19 +119,29 @@ export class ProcessChild implements IsolatedChild {
   }
 
   kill(): void {
+    this.killedByUs = true;
+    const { pid } = this.child;
+    if (pid !== undefined && process.platform !== "win32") {
+      try {
+        // The whole group: the child and anything it started that did not leave the group.
+        process.kill(-pid, "SIGKILL");
+      } catch {
+        // The group is already gone (or the runtime cannot signal groups): kill the child alone.
+      }
+    }
     if (!this.exited) this.child.kill("SIGKILL");
   }
 
   ref(): void {
     this.child.ref();
-    this.child.channel?.ref();
-    (this.child.stderr as { ref?: () => void } | null)?.ref?.();
+    refStream(this.child.channel, "ref");
+    refStream(this.child.stderr, "ref");
   }
 
   unref(): void {
     this.child.unref();
-    this.child.channel?.unref();
-    (this.child.stderr as { unref?: () => void } | null)?.unref?.();
+    refStream(this.child.channel, "unref");
+    refStream(this.child.stderr, "unref");
   }
 
   rssBytes(): number | undefined {
@@ -93,4 +153,10 @@ export class ProcessChild implements IsolatedChild {
       return undefined;
     }
   }
+}
+
+/** Calls `ref()`/`unref()` where the runtime has them (Bun's IPC channel has neither). */
+function refStream(target: unknown, how: "ref" | "unref"): void {
+  const method = (target as Record<string, unknown> | null | undefined)?.[how];
+  if (typeof method === "function") method.call(target);
 }

@@ -1,5 +1,12 @@
 import type { SerializedError, SerializedThrown } from "../internal/serialize-error.js";
 
+/**
+ * The messages between the isolator and a child, for every runtime. One call is one `run`
+ * message answered by exactly one of `value`, `file`, `threw`, `load-failed` or
+ * `unserializable`; `entered` comes first, just before the child calls the function, so a child
+ * that dies without it is known not to have run the function.
+ */
+
 /** What to run: a function's source text, or a named export of a module. */
 export type Task =
   | { readonly kind: "source"; readonly source: string }
@@ -15,7 +22,7 @@ export interface RunMessage {
   readonly fileThreshold: number;
   /** Whether to measure the call (costs a few microseconds). */
   readonly stats: boolean;
-  /** Process mode: the shared-memory file to write a large binary result into. */
+  /** Process mode: the shared-memory file (created by the parent) to write a large binary result into. */
   readonly scratch: string | undefined;
 }
 
@@ -29,6 +36,7 @@ export interface ChildStats {
 /** Child -> parent. */
 export type ChildMessage =
   | { readonly type: "ready" }
+  | { readonly type: "entered"; readonly id: number }
   | { readonly type: "value"; readonly id: number; readonly value: unknown; readonly stats: ChildStats | undefined }
   | {
       readonly type: "file";
@@ -45,6 +53,13 @@ export type ChildMessage =
       readonly id: number;
       readonly error: SerializedError | SerializedThrown;
       readonly stats: ChildStats | undefined;
+    }
+  | {
+      /** The task's module or source could not be loaded: the function was never entered. */
+      readonly type: "load-failed";
+      readonly id: number;
+      readonly module: string;
+      readonly error: SerializedError | SerializedThrown;
     }
   | {
       readonly type: "unserializable";

@@ -2,10 +2,13 @@ import { getHeapStatistics } from "node:v8";
 import { serializeError } from "../internal/serialize-error.js";
 import type { ChildStats, Task } from "./protocol.js";
 
-/** What running a task produced, before it is sent back. */
+/**
+ * What running a task produced, before it is sent back: its value, what it threw, or what
+ * stopped it from loading (the function was then never entered).
+ */
 export type TaskOutcome =
   | { readonly ok: true; readonly value: unknown }
-  | { readonly ok: false; readonly error: unknown };
+  | { readonly ok: false; readonly phase: "run" | "load"; readonly error: unknown };
 
 type Fn = (...args: unknown[]) => unknown;
 
@@ -13,34 +16,58 @@ type Fn = (...args: unknown[]) => unknown;
 const compiled = new Map<string, Fn>();
 const COMPILED_MAX = 64;
 
-async function load(task: Task): Promise<Fn> {
-  if (task.kind === "source") {
-    const cached = compiled.get(task.source);
-    if (cached !== undefined) return cached;
-    // Indirect eval (through an alias): global scope, so the function sees no runner internals.
-    // biome-ignore lint/security/noGlobalEval: isolate runs caller-supplied source by design, inside the isolated child
-    const evaluate = globalThis.eval;
-    const fn = evaluate(`(${task.source}\n)`) as Fn;
-    if (compiled.size >= COMPILED_MAX) compiled.clear();
-    compiled.set(task.source, fn);
-    return fn;
-  }
-  const module = (await import(task.url)) as Record<string, unknown>;
-  const fn = module[task.exportName];
+function compile(source: string): Fn {
+  const cached = compiled.get(source);
+  if (cached !== undefined) return cached;
+  // Indirect eval (through an alias): global scope, so the function sees no runner internals.
+  // biome-ignore lint/security/noGlobalEval: isolate runs caller-supplied source by design, inside the isolated child
+  const evaluate = globalThis.eval;
+  const fn = evaluate(`(${source}\n)`) as Fn;
+  if (typeof fn !== "function") throw new TypeError("The source text did not evaluate to a function");
+  if (compiled.size >= COMPILED_MAX) compiled.clear();
+  compiled.set(source, fn);
+  return fn;
+}
+
+/** The export to call; a CommonJS module's `module.exports` arrives as `default`, so look there too. */
+function pick(module: Record<string, unknown>, task: Extract<Task, { kind: "module" }>): Fn {
+  let fn = module[task.exportName];
+  const cjs = module.default;
+  if (fn === undefined && typeof cjs === "object" && cjs !== null)
+    fn = (cjs as Record<string, unknown>)[task.exportName];
   if (typeof fn !== "function") {
     throw new TypeError(`Export ${JSON.stringify(task.exportName)} of ${task.url} is ${typeof fn}, not a function`);
   }
   return fn as Fn;
 }
 
-/** Runs the task and captures its value or what it threw. Never throws itself. */
-export async function runTask(task: Task, args: readonly unknown[]): Promise<TaskOutcome> {
+async function load(task: Task): Promise<Fn> {
+  if (task.kind === "source") return compile(task.source);
+  return pick((await import(task.url)) as Record<string, unknown>, task);
+}
+
+/**
+ * Loads the task, calls `enter` (which tells the parent the function is about to run), then runs
+ * it, capturing its value or what it threw. Never throws itself.
+ */
+export async function runTask(task: Task, args: readonly unknown[], enter: () => void): Promise<TaskOutcome> {
+  let fn: Fn;
   try {
-    const fn = await load(task);
+    fn = await load(task);
+  } catch (error) {
+    return { ok: false, phase: "load", error };
+  }
+  try {
+    enter();
     return { ok: true, value: await fn(...args) };
   } catch (error) {
-    return { ok: false, error };
+    return { ok: false, phase: "run", error };
   }
+}
+
+/** Where a task came from, for load errors. */
+export function taskOrigin(task: Task): string {
+  return task.kind === "module" ? task.url : "the function's source text";
 }
 
 /** Starts measuring a call when asked to; the returned function gives the figures when it ends. */

