@@ -40,12 +40,19 @@ export function loadForkAddon(): ForkAddon {
   }
   const path = forkAddonPath();
   if (!existsSync(path)) {
-    throw new IsolateForkUnavailableError("missing-addon", `there is no addon at ${path} (${process.arch} has no prebuilt one)`);
+    throw new IsolateForkUnavailableError(
+      "missing-addon",
+      `there is no addon at ${path} (${process.arch} has no prebuilt one)`,
+    );
   }
   try {
     loaded = createRequire(import.meta.url)(path) as ForkAddon;
   } catch (error) {
-    throw new IsolateForkUnavailableError("load-failed", `the addon at ${path} failed to load (${String(error)})`, error);
+    throw new IsolateForkUnavailableError(
+      "load-failed",
+      `the addon at ${path} failed to load (${String(error)})`,
+      error,
+    );
   }
   return loaded;
 }

@@ -22,6 +22,8 @@ export const RECORD_BYTES = 16;
 /** Header of an answer file: magic, call id, body length; then a v8-serialized child message. */
 export const ANSWER_MAGIC = 0x31464b4d; // "MKF1"
 export const ANSWER_HEAD = 12;
+/** Header the child writes (id, no body) just before it calls the function. */
+export const ENTERED_MAGIC = 0x31454b4d; // "MKE1"
 
 /** A request frame for the template: 12-byte header then the payload. */
 export function frame(type: number, id: number, payload: Uint8Array | undefined): Buffer {

@@ -7,14 +7,15 @@
 import { closeSync, constants, openSync, writeSync } from "node:fs";
 import { deserialize, serialize } from "node:v8";
 import type { ChildMessage } from "../protocol.js";
-import { runTask, serializeError, startStats } from "../run-task.js";
+import { runTask, serializeError, startStats, taskOrigin } from "../run-task.js";
 import { findUnserializable } from "../serializable.js";
 import { type ForkAddon, loadForkAddon } from "./addon.js";
-import { ANSWER_HEAD, ANSWER_MAGIC, type ForkRequest } from "./protocol.js";
+import { ANSWER_HEAD, ANSWER_MAGIC, ENTERED_MAGIC, type ForkRequest } from "./protocol.js";
 
 function writeAll(path: string, parts: readonly Uint8Array[], truncate: boolean): void {
-  // Scratch files are overwritten in place (pages already there are reused); answers are truncated.
-  const flags = constants.O_RDWR | constants.O_CREAT | (truncate ? constants.O_TRUNC : 0);
+  // The caller created the file exclusively: never create it here, never follow a link. Scratch
+  // files are overwritten in place (pages already there are reused); answers are truncated.
+  const flags = constants.O_RDWR | constants.O_NOFOLLOW | (truncate ? constants.O_TRUNC : 0);
   const fd = openSync(path, flags, 0o600);
   try {
     let at = 0;
@@ -39,6 +40,14 @@ function binary(value: unknown, threshold: number): { bytes: Uint8Array; view: s
   return undefined;
 }
 
+/** Marks the answer file before the function starts, so a child that dies later is known to have entered it. */
+function markEntered(request: ForkRequest): void {
+  const head = Buffer.alloc(ANSWER_HEAD);
+  head.writeUInt32LE(ENTERED_MAGIC, 0);
+  head.writeUInt32LE(request.id, 4);
+  writeAll(request.answer, [head], true);
+}
+
 function answer(addon: ForkAddon, request: ForkRequest, message: ChildMessage): never {
   let body: Buffer;
   try {
@@ -58,15 +67,26 @@ function answer(addon: ForkAddon, request: ForkRequest, message: ChildMessage): 
 
 async function runCall(addon: ForkAddon, request: ForkRequest): Promise<never> {
   const stats = startStats(request.stats);
-  const outcome = await runTask(request.task, request.args);
+  const outcome = await runTask(request.task, request.args, () => markEntered(request));
   if (!outcome.ok) {
-    return answer(addon, request, { type: "threw", id: request.id, error: serializeError(outcome.error), stats: stats() });
+    const { id } = request;
+    const error = serializeError(outcome.error);
+    if (outcome.phase === "load")
+      return answer(addon, request, { type: "load-failed", id, module: taskOrigin(request.task), error });
+    return answer(addon, request, { type: "threw", id, error, stats: stats() });
   }
   const large = request.scratch === undefined ? undefined : binary(outcome.value, request.fileThreshold);
   if (large !== undefined && request.scratch !== undefined) {
     writeAll(request.scratch, [large.bytes], false);
     const { length } = large.bytes;
-    return answer(addon, request, { type: "file", id: request.id, file: request.scratch, length, view: large.view, stats: stats() });
+    return answer(addon, request, {
+      type: "file",
+      id: request.id,
+      file: request.scratch,
+      length,
+      view: large.view,
+      stats: stats(),
+    });
   }
   return answer(addon, request, { type: "value", id: request.id, value: outcome.value, stats: stats() });
 }
@@ -87,7 +107,7 @@ function exitThroughAddon(addon: ForkAddon, pid: number): void {
 const addon = loadForkAddon();
 for (const url of process.argv.slice(2)) await import(url);
 // Exercise the call path once, so its code is compiled before the first fork copies it.
-await runTask({ kind: "source", source: "() => ({ warm: [1, 2n, new Map()] })" }, []);
+await runTask({ kind: "source", source: "() => ({ warm: [1, 2n, new Map()] })" }, [], () => {});
 startStats(true)();
 serialize({ warm: [1, 2n, new Map()] });
 deserialize(serialize({}));

@@ -4,17 +4,29 @@ import { constants } from "node:os";
 import type { Readable, Writable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { Tail } from "../child.js";
-import { frame, REC_EXITED, REC_FORK_FAILED, REC_FORKED, REC_READY, RECORD_BYTES, REQ_FORK, REQ_KILL } from "./protocol.js";
+import {
+  frame,
+  REC_EXITED,
+  REC_FORK_FAILED,
+  REC_FORKED,
+  REC_READY,
+  RECORD_BYTES,
+  REQ_FORK,
+  REQ_KILL,
+} from "./protocol.js";
 
 const entry = fileURLToPath(new URL("./template-main.js", import.meta.url));
 const PAGE = 4096;
 /** The V8 flags that make a Node process safe to fork (see native/fork/fork.c). */
 export const TEMPLATE_FLAGS = ["--single-threaded", "--v8-pool-size=0"] as const;
 const OUT_OF_MEMORY = /heap out of memory|Reached heap limit|Allocation failed - JavaScript heap/i;
-const SIGNAL_NAMES = new Map(Object.entries(constants.signals).map(([name, n]) => [n, name]));
+// First name wins: SIGABRT before its alias SIGIOT, as Node's own exit events name it.
+const SIGNAL_NAMES = new Map<number, string>();
+for (const [name, n] of Object.entries(constants.signals)) if (!SIGNAL_NAMES.has(n)) SIGNAL_NAMES.set(n, name);
 
 /** Options of a template, fixed for its life. */
 export interface TemplateOptions {
+  readonly env: Readonly<Record<string, string | undefined>> | undefined;
   readonly memoryLimitMb: number | undefined;
   readonly execArgv: readonly string[];
   readonly output: "inherit" | "ignore";
@@ -54,7 +66,10 @@ interface Pending {
  */
 export class ForkTemplate {
   readonly ready: Promise<void>;
+  isReady = false;
   exited = false;
+  /** The module URLs this template imported before its first fork. */
+  readonly preloaded: readonly string[];
   readonly stderr: Tail = new Tail(1 << 16);
   readonly #child: ChildProcess;
   readonly #control: Writable;
@@ -68,7 +83,9 @@ export class ForkTemplate {
     const execArgv = [...options.execArgv, ...TEMPLATE_FLAGS];
     if (options.memoryLimitMb !== undefined) execArgv.push(`--max-old-space-size=${options.memoryLimitMb}`);
     this.#deadlineMs = options.forkDeadlineMs;
+    this.preloaded = [...options.preload];
     this.#child = spawn(process.execPath, [...execArgv, entry, ...options.preload], {
+      ...(options.env === undefined ? {} : { env: options.env as NodeJS.ProcessEnv }),
       stdio: ["pipe", options.output === "inherit" ? "inherit" : "ignore", "pipe", "pipe"],
     });
     this.#control = this.#child.stdin as Writable;
@@ -82,7 +99,12 @@ export class ForkTemplate {
       if (options.output === "inherit") process.stderr.write(chunk);
     });
     this.ready = new Promise<void>((resolve, reject) => {
-      this.#records.on("data", (chunk: Buffer) => this.#onRecords(chunk, resolve));
+      this.#records.on("data", (chunk: Buffer) =>
+        this.#onRecords(chunk, () => {
+          this.isReady = true;
+          resolve();
+        }),
+      );
       this.#child.once("exit", (code, signal) => {
         this.exited = true;
         reject({ code, signal, stderr: this.stderr.lines(), outOfMemory: false });
@@ -212,7 +234,8 @@ export class ForkTemplate {
   /** Whether the template keeps the caller's event loop alive (only while calls are in flight). */
   ref(): void {
     this.#child.ref();
-    for (const stream of [this.#records, this.#child.stderr, this.#control]) (stream as { ref?: () => void } | null)?.ref?.();
+    for (const stream of [this.#records, this.#child.stderr, this.#control])
+      (stream as { ref?: () => void } | null)?.ref?.();
   }
 
   unref(): void {

@@ -20,7 +20,7 @@ export class IsolateForkUnavailableError extends MemkitError {
     const build =
       reason === "platform"
         ? ' Use mode "process" (or pass fallback: "process").'
-        : " Build it from source with `bash node_modules/memkit/scripts/build-fork-addon.sh` (gcc and Node's headers) or `cd node_modules/memkit/native/fork && npm exec node-gyp -- rebuild` and set MEMKIT_FORK_ADDON to the built .node file, or pass fallback: \"process\".";
+        : ' Build it from source with `bash node_modules/memkit/scripts/build-fork-addon.sh` (gcc and Node\'s headers) or `cd node_modules/memkit/native/fork && npm exec node-gyp -- rebuild` and set MEMKIT_FORK_ADDON to the built .node file, or pass fallback: "process".';
     super("ERR_MEMKIT_ISOLATE_FORK_UNAVAILABLE", `Fork mode is unavailable: ${detail}.${build}`, { cause });
     this.reason = reason;
   }

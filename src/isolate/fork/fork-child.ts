@@ -1,0 +1,140 @@
+import { closeSync, openSync, readSync } from "node:fs";
+import { deserialize, serialize } from "node:v8";
+import type { CallOutcome, ChildOptions, IsolatedChild } from "../child.js";
+import { diedOfV8OutOfMemory, oomKillCount } from "../oom-signals.js";
+import type { ChildMessage, RunMessage } from "../protocol.js";
+import { ScratchFiles } from "../scratch.js";
+import { loadForkAddon } from "./addon.js";
+import { ANSWER_HEAD, ANSWER_MAGIC, ENTERED_MAGIC, type ForkRequest } from "./protocol.js";
+import type { ForkCall, ForkEnd, ForkTemplate } from "./template.js";
+import { leaseTemplate, type TemplateLease } from "./templates.js";
+
+// Answer files: one per call in flight, reused, created exclusively by this process.
+const answers = new ScratchFiles();
+
+type Answer = { kind: "message"; message: ChildMessage } | { kind: "entered" | "none" };
+
+/** What the child left in its answer file: its message, only the "entered" mark, or nothing of this call. */
+function readAnswer(path: string, id: number): Answer {
+  const fd = openSync(path, "r");
+  try {
+    const head = Buffer.alloc(ANSWER_HEAD);
+    if (readSync(fd, head, 0, ANSWER_HEAD, 0) < ANSWER_HEAD || head.readUInt32LE(4) !== id) return { kind: "none" };
+    if (head.readUInt32LE(0) === ENTERED_MAGIC) return { kind: "entered" };
+    if (head.readUInt32LE(0) !== ANSWER_MAGIC) return { kind: "none" };
+    const body = Buffer.allocUnsafe(head.readUInt32LE(8));
+    let done = 0;
+    while (done < body.length) {
+      const n = readSync(fd, body, done, body.length - done, ANSWER_HEAD + done);
+      if (n === 0) return { kind: "entered" };
+      done += n;
+    }
+    return { kind: "message", message: deserialize(body) as ChildMessage };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Fork mode's `IsolatedChild`: a handle on the shared template that forks one fresh child per
+ * call. The handle is ready as soon as the template is; `call` forks, waits for the template to
+ * report the child's exit, then reads the answer the child left in shared memory.
+ */
+export class ForkChild implements IsolatedChild {
+  readonly mode = "fork" as const;
+  readonly ready: Promise<void>;
+  isReady = false;
+  calls = 0;
+  exited = false;
+  readonly #lease: TemplateLease;
+  readonly #template: ForkTemplate;
+  #call: ForkCall | undefined;
+  #killedByUs = false;
+
+  constructor(options: ChildOptions) {
+    loadForkAddon();
+    this.#lease = leaseTemplate(options);
+    this.#template = this.#lease.current();
+    this.ready = this.#template.ready.then(
+      () => {
+        this.isReady = true;
+      },
+      (exit: { code: number | null; signal: string | null; stderr: string }) => {
+        this.exited = true;
+        this.#lease.release();
+        throw { phase: "boot", ...exit };
+      },
+    );
+    this.ready.catch(() => {});
+  }
+
+  async call(message: RunMessage): Promise<CallOutcome> {
+    this.calls++;
+    // Throws at once (DataCloneError) when the arguments cannot be serialized: nothing forked.
+    const answer = answers.take();
+    const payload = serialize({ ...message, answer } satisfies ForkRequest);
+    if (message.task.kind === "module") this.#lease.sawModule(message.task.url);
+    const oomKills = oomKillCount();
+    try {
+      this.#call = this.#template.fork(message.id, payload);
+      const end = await this.#call.ended;
+      // A child that died abnormally may have written V8's out-of-memory report just before: it
+      // is in the stderr pipe already (written before the exit), read in this same loop turn.
+      if (end.kind !== "exited" || end.code !== 0) await new Promise((resolve) => setImmediate(resolve));
+      return this.#outcome(end, answer, message.id, oomKills);
+    } finally {
+      answers.give(answer);
+      this.exited = true;
+      this.#lease.release();
+    }
+  }
+
+  #outcome(end: ForkEnd, answer: string, id: number, oomKills: number | undefined): CallOutcome {
+    if (end.kind === "not-run") {
+      const stderr = `${end.reason}\n${this.#template.stderr.lines()}`;
+      return {
+        type: "exit",
+        exit: { code: end.code, signal: end.signal, stderr, outOfMemory: undefined },
+        entered: false,
+      };
+    }
+    const left = readAnswer(answer, id);
+    if (left.kind === "message" && end.kind === "exited" && end.code === 0) return left.message as CallOutcome;
+    const code = end.kind === "exited" ? end.code : null;
+    const signal = end.kind === "exited" ? end.signal : "SIGKILL";
+    const stderr = this.#template.stderr.lines();
+    const heap = diedOfV8OutOfMemory(this.#template.outOfMemory(end.pid), code, signal);
+    const after = oomKillCount();
+    const system =
+      signal === "SIGKILL" && !this.#killedByUs && oomKills !== undefined && after !== undefined && after > oomKills;
+    const outOfMemory = heap ? "heap" : system ? "system" : undefined;
+    return { type: "exit", exit: { code, signal, stderr, outOfMemory }, entered: left.kind !== "none" };
+  }
+
+  kill(): void {
+    const call = this.#call;
+    if (call !== undefined) {
+      this.#killedByUs = true;
+      this.#template.killCall(call.id);
+    } else if (!this.exited) {
+      // An idle handle holds nothing but its lease on the template.
+      this.exited = true;
+      this.#lease.release();
+    }
+  }
+
+  ref(): void {
+    this.#template.ref();
+  }
+
+  unref(): void {
+    // The template stays referenced while any call is in flight on it.
+    if (this.#template.active === 0) this.#template.unref();
+  }
+
+  rssBytes(): number | undefined {
+    // Before the fork, the template's: the child starts as a copy of it.
+    const pid = this.#call?.pid;
+    return pid === undefined ? this.#template.rssBytes() : this.#template.rssBytes(pid);
+  }
+}
