@@ -25,12 +25,14 @@
  *   - V8 marks its heap MADV_DONTFORK; the template undoes that once, before its first fork
  *     (its JavaScript never runs again, so the mappings do not change afterwards);
  *   - the child gets its own process group (the caller's kill reaches its descendants),
- *     PR_SET_PDEATHSIG (it dies with the template, which dies with the caller), a /dev/null
+ *     PR_SET_PDEATHSIG (it dies with the template; the template gets SIGTERM when the caller
+ *     dies, kills every child's group and removes the caller's scratch files), a /dev/null
  *     stdin, no copy of the template's pipes, the default SIGCHLD action, and a libuv loop re-made
  *     for the new process (uv_loop_fork: the epoll instance is otherwise shared with the template).
  * exit() leaves with _exit: Node's normal teardown is not safe in a forked child.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <node_api.h>
@@ -67,9 +69,12 @@ static child_t *children;
 static size_t n_children, cap_children;
 
 static int wake_w = -1;
+/* Set by SIGTERM, which the kernel sends the template when the caller dies (PR_SET_PDEATHSIG). */
+static volatile sig_atomic_t terminated;
 
-static void on_sigchld(int sig) {
+static void on_signal(int sig) {
   int saved = errno;
+  if (sig == SIGTERM) terminated = 1;
   (void)!write(wake_w, "", 1);
   errno = saved;
 }
@@ -135,8 +140,29 @@ static void kill_group(pid_t pid) {
   kill(pid, SIGKILL);
 }
 
-static void kill_all_and_leave(void) {
+/* Removes the dead caller's files in /dev/shm (memkit-isolate-<pid>-*): nobody else will. */
+static void remove_caller_files(pid_t caller) {
+  char prefix[64];
+  int n = snprintf(prefix, sizeof prefix, "memkit-isolate-%d-", (int)caller);
+  DIR *dir = opendir("/dev/shm");
+  if (dir == NULL || n <= 0) return;
+  for (struct dirent *entry; (entry = readdir(dir)) != NULL;)
+    if (strncmp(entry->d_name, prefix, (size_t)n) == 0) unlinkat(dirfd(dir), entry->d_name, 0);
+  closedir(dir);
+}
+
+/* Kills every child with its process group, then leaves. When the caller died (not when it just
+ * closed our pipe to retire us) its scratch files go too. The pipe closes before the kernel
+ * re-parents us and sends SIGTERM, so wait a moment for that signal before deciding. */
+static void kill_all_and_leave(int wake_r, pid_t caller) {
   for (size_t i = 0; i < n_children; i++) kill_group(children[i].pid);
+  struct pollfd fd = {.fd = wake_r, .events = POLLIN};
+  char drain[64];
+  for (int tries = 0; !terminated && tries < 20; tries++) {
+    /* Woken by SIGCHLD from the children just killed, or by the SIGTERM we wait for. */
+    if (poll(&fd, 1, 10) > 0) (void)!read(wake_r, drain, sizeof drain);
+  }
+  if (terminated && getppid() != caller) remove_caller_files(caller);
   _exit(0);
 }
 
@@ -180,6 +206,7 @@ static void become_child(int ctl, int out, int wake_r, pid_t template_pid) {
   /* The template died between fork and prctl: the signal will never come. */
   if (getppid() != template_pid) _exit(71);
   signal(SIGCHLD, SIG_DFL);
+  signal(SIGTERM, SIG_DFL);
   close(wake_r);
   close(wake_w);
   close(out);
@@ -214,7 +241,8 @@ typedef struct {
 
 /* Blocks until a FORK request makes a child; returns only in that child. */
 static request_t serve_loop(int ctl, int out, pid_t caller) {
-  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  /* SIGTERM, handled below, so the template can kill its children's process groups first. */
+  prctl(PR_SET_PDEATHSIG, SIGTERM);
   if (getppid() != caller) _exit(0);
   /* Blocking descriptors: this loop waits in poll() and reads whole frames. */
   fcntl(ctl, F_SETFL, fcntl(ctl, F_GETFL) & ~O_NONBLOCK);
@@ -224,10 +252,10 @@ static request_t serve_loop(int ctl, int out, pid_t caller) {
   wake_w = wake[1];
   struct sigaction act;
   memset(&act, 0, sizeof act);
-  act.sa_handler = on_sigchld;
+  act.sa_handler = on_signal;
   act.sa_flags = SA_RESTART | SA_NOCLDSTOP;
   sigemptyset(&act.sa_mask);
-  if (sigaction(SIGCHLD, &act, NULL) != 0) die("sigaction");
+  if (sigaction(SIGCHLD, &act, NULL) != 0 || sigaction(SIGTERM, &act, NULL) != 0) die("sigaction");
   allow_fork_everywhere();
   pid_t self = getpid();
   write_record(out, REC_READY, 0, self, 0);
@@ -243,14 +271,15 @@ static request_t serve_loop(int ctl, int out, pid_t caller) {
       }
       reap(out);
     }
+    if (terminated) kill_all_and_leave(wake[0], caller);
     if (!(fds[0].revents & (POLLIN | POLLHUP | POLLERR))) continue;
     uint32_t head[3];
-    if (!read_full(ctl, head, sizeof head)) kill_all_and_leave();
+    if (!read_full(ctl, head, sizeof head)) kill_all_and_leave(wake[0], caller);
     char *payload = NULL;
     if (head[2] > 0) {
       payload = malloc(head[2]);
       if (payload == NULL) die("malloc");
-      if (!read_full(ctl, payload, head[2])) kill_all_and_leave();
+      if (!read_full(ctl, payload, head[2])) kill_all_and_leave(wake[0], caller);
     }
     if (head[0] == REQ_KILL) {
       for (size_t i = 0; i < n_children; i++)

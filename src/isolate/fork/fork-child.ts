@@ -47,7 +47,7 @@ export class ForkChild implements IsolatedChild {
   calls = 0;
   exited = false;
   readonly #lease: TemplateLease;
-  readonly #template: ForkTemplate;
+  #template: ForkTemplate;
   #call: ForkCall | undefined;
   #killedByUs = false;
 
@@ -76,7 +76,10 @@ export class ForkChild implements IsolatedChild {
     if (message.task.kind === "module") this.#lease.sawModule(message.task.url);
     const oomKills = oomKillCount();
     try {
-      this.#call = this.#template.fork(message.id, payload);
+      const template = await this.#pick();
+      if (typeof template === "string") return this.#notRun(template);
+      this.#template = template;
+      this.#call = template.fork(message.id, payload);
       const end = await this.#call.ended;
       // A child that died abnormally may have written V8's out-of-memory report just before: it
       // is in the stderr pipe already (written before the exit), read in this same loop turn.
@@ -89,14 +92,30 @@ export class ForkChild implements IsolatedChild {
     }
   }
 
+  /**
+   * The template to fork from: a successor that preloads more modules once it is ready, or a
+   * replacement when this handle's template died while idle (the call then waits for its start).
+   * A string says why no template could be had.
+   */
+  async #pick(): Promise<ForkTemplate | string> {
+    const latest = this.#lease.current();
+    if (latest === this.#template || latest.isReady) return latest;
+    if (!this.#template.exited) return this.#template;
+    try {
+      await latest.ready;
+      return latest;
+    } catch {
+      return `the replacement fork template failed to start\n${latest.stderr.lines()}`;
+    }
+  }
+
+  #notRun(reason: string, code: number | null = null, signal: string | null = null): CallOutcome {
+    return { type: "exit", exit: { code, signal, stderr: reason, outOfMemory: undefined }, entered: false };
+  }
+
   #outcome(end: ForkEnd, answer: string, id: number, oomKills: number | undefined): CallOutcome {
     if (end.kind === "not-run") {
-      const stderr = `${end.reason}\n${this.#template.stderr.lines()}`;
-      return {
-        type: "exit",
-        exit: { code: end.code, signal: end.signal, stderr, outOfMemory: undefined },
-        entered: false,
-      };
+      return this.#notRun(`${end.reason}\n${this.#template.stderr.lines()}`, end.code, end.signal);
     }
     const left = readAnswer(answer, id);
     if (left.kind === "message" && end.kind === "exited" && end.code === 0) return left.message as CallOutcome;
