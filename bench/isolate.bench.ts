@@ -1,7 +1,8 @@
 /**
  * `npm run bench -- isolate`: the same trivial function through a direct call, memkit (fresh
- * process/worker with a ready spare, and reuse mode), cold fork and cold Worker per call, and warm
- * piscina / tinypool pools; then 64 MiB results per mode vs pipe + v8.serialize.
+ * process/worker with a ready spare, fresh back to back, and reuse mode with its default
+ * recycling), cold fork and cold Worker per call, and warm piscina / tinypool pools; then 64 MiB
+ * results per mode vs pipe + v8.serialize.
  */
 import { fork } from "node:child_process";
 import { once } from "node:events";
@@ -16,13 +17,16 @@ import double from "./isolate/pool-task.js";
 
 const here = (name: string) => fileURLToPath(new URL(`./isolate/${name}`, import.meta.url));
 const SAMPLES = 40;
+const SUSTAINED = 2000;
 const ms = (x: number) => x * 1e6;
 
 function row(name: string, sorted: number[], extra: Record<string, number | string> = {}): Contender {
+  const p50 = percentile(sorted, 0.5);
+  const p99 = percentile(sorted, 0.99);
   return {
     name,
-    measured: { p50_ns: ms(percentile(sorted, 0.5)), p99_ns: ms(percentile(sorted, 0.99)) },
-    extra: () => extra,
+    measured: { p50_ns: ms(p50), p99_ns: ms(p99) },
+    extra: () => ({ ...extra, "p99/p50": Number((p99 / p50).toFixed(2)) }),
   };
 }
 
@@ -44,48 +48,46 @@ async function coldWorker(): Promise<unknown> {
   return value;
 }
 
+/** Sustained calls: calls/s one at a time and with 4 in flight; the row's latency is from the 4-in-flight run. */
+async function sustained(name: string, total: number, call: () => Promise<unknown>): Promise<Contender> {
+  const seq = await throughput(total, 1, call);
+  const four = await throughput(total, 4, call);
+  return row(name, four.sorted, {
+    "calls/s seq": Math.round(seq.perSecond),
+    "calls/s x4": Math.round(four.perSecond),
+  });
+}
+
 const fn = (x: number) => x * 2;
-const rows: Contender[] = [];
-const direct = await timeCalls(SAMPLES * 10, async () => double(21));
-rows.push(row("direct call", direct));
+const latency: Contender[] = [row("direct call", await timeCalls(SAMPLES * 10, async () => double(21)))];
+const backToBack: Contender[] = [];
+const reuseRows: Contender[] = [];
 
 for (const mode of ["process", "worker"] as const) {
-  const fresh = new Isolator({ mode, spares: 1 });
-  const sorted = await timeCalls(
-    SAMPLES,
-    () => fresh.run(fn, { args: [21] }),
-    () => fresh.warm(),
-  );
-  const seq = await throughput(60, 1, () => fresh.run(fn, { args: [21] }));
-  const four = await throughput(60, 4, () => fresh.run(fn, { args: [21] }));
-  rows.push(
-    row(`memkit ${mode}, fresh per call, ready spare`, sorted, {
-      "calls/s seq": Math.round(seq),
-      "calls/s x4": Math.round(four),
-    }),
-  );
+  const fresh = new Isolator({ mode, output: "ignore" });
+  const call = () => fresh.run(fn, { args: [21] });
+  // A ready spare: started, and settled for a moment (the previous child's exit handled).
+  const settle = async () => {
+    await fresh.warm();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  };
+  latency.push(row(`memkit ${mode}, fresh per call, ready spare`, await timeCalls(SAMPLES, call, settle)));
+  await fresh.warm();
+  backToBack.push(await sustained(`memkit ${mode}, fresh per call, back to back`, 60, call));
   await fresh.close();
-  const reuse = new Isolator({ mode, spares: 1, reuse: { maxCalls: 1_000_000 } });
+  // Default settings: reuse: true recycles each child after 100 calls.
+  const reuse = new Isolator({ mode, output: "ignore", reuse: true });
   await reuse.run(fn, { args: [21] });
-  const reused = await timeCalls(SAMPLES * 5, () => reuse.run(fn, { args: [21] }));
-  const reuseSeq = await throughput(2000, 1, () => reuse.run(fn, { args: [21] }));
-  const reuseFour = await throughput(2000, 4, () => reuse.run(fn, { args: [21] }));
-  rows.push(
-    row(`memkit ${mode}, reuse`, reused, { "calls/s seq": Math.round(reuseSeq), "calls/s x4": Math.round(reuseFour) }),
+  reuseRows.push(
+    await sustained(`memkit ${mode}, reuse (default: new child every 100 calls)`, SUSTAINED, () =>
+      reuse.run(fn, { args: [21] }),
+    ),
   );
   await reuse.close();
 }
 
-rows.push(
-  row("cold child_process.fork per call", await timeCalls(10, coldFork), {
-    "calls/s seq": Math.round(await throughput(10, 1, coldFork)),
-  }),
-);
-rows.push(
-  row("cold Worker per call", await timeCalls(10, coldWorker), {
-    "calls/s seq": Math.round(await throughput(10, 1, coldWorker)),
-  }),
-);
+backToBack.push(await sustained("cold child_process.fork per call", 10, coldFork));
+backToBack.push(await sustained("cold Worker per call", 10, coldWorker));
 
 const piscina = new Piscina({ filename: here("pool-task.js"), minThreads: 2, maxThreads: 2 });
 const tinyThreads = new Tinypool({ filename: here("pool-task.js"), minThreads: 2, maxThreads: 2 });
@@ -96,15 +98,12 @@ const tinyProcesses = new Tinypool({
   maxThreads: 2,
 });
 for (const [name, pool] of [
-  ["piscina warm (threads)", piscina],
-  ["tinypool warm (threads)", tinyThreads],
-  ["tinypool warm (child_process)", tinyProcesses],
+  ["piscina warm (2 threads)", piscina],
+  ["tinypool warm (2 threads)", tinyThreads],
+  ["tinypool warm (2 child processes)", tinyProcesses],
 ] as const) {
   await pool.run(21);
-  const sorted = await timeCalls(SAMPLES * 5, () => pool.run(21));
-  const seq = await throughput(2000, 1, () => pool.run(21));
-  const four = await throughput(2000, 4, () => pool.run(21));
-  rows.push(row(name, sorted, { "calls/s seq": Math.round(seq), "calls/s x4": Math.round(four) }));
+  reuseRows.push(await sustained(name, SUSTAINED, () => pool.run(21)));
 }
 await piscina.destroy();
 await tinyThreads.destroy();
@@ -147,6 +146,14 @@ transfers.push(
 await raw.terminate();
 
 await runBenchmark("isolate", [
-  { name: "one trivial call: latency (p50/p99 of 40+ calls), calls/s sequential and 4 in flight", contenders: rows },
+  { name: "one trivial call on a ready spare: latency (p50/p99 of 40 calls)", contenders: latency },
+  {
+    name: "fresh per call, back to back (no time to re-warm): calls/s, latency of the 4-in-flight run",
+    contenders: backToBack,
+  },
+  {
+    name: `sustained trivial calls (${SUSTAINED}): calls/s sequential and 4 in flight, latency of the 4-in-flight run`,
+    contenders: reuseRows,
+  },
   { name: "64 MiB Float64Array result, per call", contenders: transfers },
 ]);

@@ -19,16 +19,23 @@ export function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length - 1) * p))] ?? Number.NaN;
 }
 
-/** Calls per second with `inFlight` calls kept running, over `total` calls. */
-export async function throughput(total: number, inFlight: number, call: () => Promise<unknown>): Promise<number> {
+/** Calls per second and each call's latency (sorted ms), with `inFlight` calls kept running, over `total` calls. */
+export async function throughput(
+  total: number,
+  inFlight: number,
+  call: () => Promise<unknown>,
+): Promise<{ perSecond: number; sorted: number[] }> {
   let started = 0;
+  const times: number[] = [];
   const start = performance.now();
   const lane = async () => {
     while (started < total) {
       started++;
+      const t = performance.now();
       await call();
+      times.push(performance.now() - t);
     }
   };
   await Promise.all(Array.from({ length: inFlight }, lane));
-  return total / ((performance.now() - start) / 1000);
+  return { perSecond: total / ((performance.now() - start) / 1000), sorted: times.sort((a, b) => a - b) };
 }

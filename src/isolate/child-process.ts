@@ -45,12 +45,19 @@ function binary(value: unknown, threshold: number): { bytes: Uint8Array; view: s
   return undefined;
 }
 
+const markerPath = process.env.MEMKIT_ISOLATE_MARKER;
+delete process.env.MEMKIT_ISOLATE_MARKER;
+const marker = markerPath === undefined ? undefined : openSync(markerPath, constants.O_RDWR | constants.O_NOFOLLOW);
+const enteredId = Buffer.alloc(8);
+
 async function handle(message: RunMessage): Promise<void> {
   const stats = startStats(message.stats);
-  // Written to the pipe before the function starts (libuv writes at once when the queue is
-  // empty), so the parent knows the function was entered even if it then kills this process.
+  // Written before the function starts, so the parent knows it was entered even if this process
+  // then dies: one pwrite into the parent's marker file, no message.
   const enter = () => {
-    send({ type: "entered", id: message.id }).catch(() => {});
+    if (marker === undefined) return;
+    enteredId.writeDoubleLE(message.id, 0);
+    writeSync(marker, enteredId, 0, 8, 0);
   };
   const outcome = await runTask(message.task, message.args, enter);
   if (!outcome.ok) {

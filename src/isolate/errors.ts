@@ -160,6 +160,8 @@ export class IsolateSerializationError extends MemkitError {
   readonly execution: Execution;
   /** Where the unserializable value is. */
   readonly path: string;
+  /** What the value is, e.g. "a function (handler)" or "a Generator object that cannot be cloned". */
+  readonly detail: string;
   /** @internal */
   constructor(which: "arguments" | "result", path: string, detail: string) {
     super(
@@ -168,11 +170,13 @@ export class IsolateSerializationError extends MemkitError {
     );
     this.execution = which === "arguments" ? "not-run" : "ran";
     this.path = path;
+    this.detail = detail;
   }
 }
 
 /**
- * The function cannot travel as source text (native, bound, a class, or not a function).
+ * The function cannot travel as source text (native, bound, a class, not a function, or it uses
+ * variables of the caller's scope: `freeVariables` names them). Detected before any child starts.
  *
  * @example
  * ```ts
@@ -181,12 +185,15 @@ export class IsolateSerializationError extends MemkitError {
  */
 export class IsolateInvalidFunctionError extends MemkitTypeError {
   readonly execution: Execution = "not-run";
+  /** Names the function uses that do not exist in a fresh child (empty for other reasons). */
+  readonly freeVariables: readonly string[];
   /** @internal */
-  constructor(reason: string) {
+  constructor(reason: string, freeVariables: readonly string[] = []) {
     super(
       "ERR_MEMKIT_ISOLATE_INVALID_FUNCTION",
       `Cannot isolate this function: ${reason}. The function travels as source text, so it must be self-contained (use await import() inside it), or use the module form { module, export }.`,
     );
+    this.freeVariables = freeVariables;
   }
 }
 

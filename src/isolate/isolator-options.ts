@@ -9,7 +9,7 @@ export interface ReusePolicy {
   /**
    * Recycle after this many calls. The replacement is started before the old child retires, and
    * the old child keeps serving until the replacement is ready, so recycling never makes a call
-   * wait for a cold start. @defaultValue 100
+   * wait for a cold start. @defaultValue 1000
    */
   readonly maxCalls?: number;
   /** Recycle when resident memory grew by more than this since the child started (process mode). */
@@ -41,7 +41,7 @@ export interface IsolatorOptions {
    * child is killed with `IsolateOutOfMemoryError` (`kind: "rss"`).
    */
   readonly memoryLimitMb?: number;
-  /** Calls running at once; more wait in a queue. @defaultValue 2 x available cores */
+  /** Calls running at once; more wait in a queue. @defaultValue available cores (at least 2) */
   readonly maxConcurrency?: number;
   /** Forward the isolated code's stdout/stderr ("inherit") or drop them ("ignore"). @defaultValue "inherit" */
   readonly output?: "inherit" | "ignore";

@@ -1,5 +1,5 @@
 import { type ChildProcess, fork } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { closeSync, openSync, readFileSync, readSync, rmSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import {
   type CallOutcome,
@@ -12,6 +12,7 @@ import {
 } from "./child.js";
 import { diedOfV8OutOfMemory, isV8OutOfMemoryReport, oomKillCount } from "./oom-signals.js";
 import type { ChildMessage, RunMessage } from "./protocol.js";
+import { newScratchFile } from "./scratch-names.js";
 
 export type { ChildOptions } from "./child.js";
 
@@ -36,7 +37,10 @@ export class ProcessChild implements IsolatedChild {
   exited = false;
   private readonly child: ChildProcess;
   private readonly stderr = new Tail();
-  private readonly pending = new PendingCalls();
+  // The child writes the id of the call it enters into this file (one pwrite, no message, no
+  // wake-up here); it is read only if the child dies during a call.
+  private readonly marker = newScratchFile();
+  private readonly pending = new PendingCalls((id) => this.enteredId() === id);
   private oomReported = false;
   private killedByUs = false;
   private readonly oomKillsAtStart = oomKillCount();
@@ -49,7 +53,7 @@ export class ProcessChild implements IsolatedChild {
       serialization: "advanced",
       // A new process group (setsid), so the whole group can be killed at once.
       detached: process.platform !== "win32",
-      ...(options.env === undefined ? {} : { env: options.env as NodeJS.ProcessEnv }),
+      env: { ...(options.env ?? process.env), MEMKIT_ISOLATE_MARKER: this.marker },
       stdio: ["ignore", options.output === "inherit" ? "inherit" : "ignore", "pipe", "ipc"],
     });
     this.child.stderr?.setEncoding("utf8");
@@ -72,6 +76,7 @@ export class ProcessChild implements IsolatedChild {
           this.exited = true;
           reject({ phase: "spawn", code: null, signal: null, stderr: "", cause: error } satisfies StartFailure);
           this.pending.ended({ code: null, signal: null, stderr: "", outOfMemory: undefined });
+          rmSync(this.marker, { force: true });
         }
       });
       this.child.once("exit", (code, signal) => {
@@ -82,12 +87,30 @@ export class ProcessChild implements IsolatedChild {
           reject({ phase, code, signal, stderr } satisfies StartFailure);
         }
         const exit: ChildExit = { code, signal, stderr, outOfMemory: this.outOfMemory(code, signal) };
-        this.afterDrain(() => this.pending.ended(exit));
+        this.afterDrain(() => {
+          this.pending.ended(exit);
+          rmSync(this.marker, { force: true });
+        });
       });
     });
     // Nobody may be waiting on `ready` when a spare dies: that is not an unhandled rejection.
     this.ready.catch(() => {});
     this.unref();
+  }
+
+  /** The id of the last call the child entered, from its marker file (0 when none). */
+  private enteredId(): number {
+    try {
+      const fd = openSync(this.marker, "r");
+      try {
+        const bytes = Buffer.alloc(8);
+        return readSync(fd, bytes, 0, 8, 0) === 8 ? bytes.readDoubleLE(0) : 0;
+      } finally {
+        closeSync(fd);
+      }
+    } catch {
+      return 0;
+    }
   }
 
   private outOfMemory(code: number | null, signal: string | null): ChildExit["outOfMemory"] {

@@ -1,7 +1,6 @@
-import { randomBytes } from "node:crypto";
-import { closeSync, constants, openSync, readdirSync, readSync, rmSync } from "node:fs";
+import { closeSync, openSync, readdirSync, readSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { SCRATCH_DIR, scratchPrefix } from "./scratch-names.js";
+import { newScratchFile, SCRATCH_DIR } from "./scratch-names.js";
 
 /**
  * Files in shared memory (/dev/shm on Linux) that carry large binary results from a child
@@ -50,12 +49,6 @@ export function isAlive(pid: number): boolean {
   }
 }
 
-/** Creates an empty file at `path`, failing if anything (a file, a link) is already there. */
-function createExclusive(path: string): void {
-  const flags = constants.O_CREAT | constants.O_EXCL | constants.O_RDWR | (constants.O_NOFOLLOW ?? 0);
-  closeSync(openSync(path, flags, 0o600));
-}
-
 /** A pool of scratch file paths for one isolator. */
 export class ScratchFiles {
   private free: string[] = [];
@@ -73,8 +66,7 @@ export class ScratchFiles {
     }
     const reused = this.free.pop();
     if (reused !== undefined) return reused;
-    const path = join(dir, `${scratchPrefix(process.pid)}${randomBytes(6).toString("hex")}`);
-    createExclusive(path);
+    const path = newScratchFile();
     this.all.add(path);
     return path;
   }

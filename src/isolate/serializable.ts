@@ -37,8 +37,10 @@ export function findUnserializable(value: unknown, root: string): { path: string
       const found = walk((v as Record<string, unknown>)[key], Array.isArray(v) ? `${path}[${key}]` : `${path}.${key}`);
       if (found) return found;
     }
-    const name = (v as { constructor?: { name?: string } }).constructor?.name ?? "object";
-    return { path, detail: `a ${name} object that cannot be cloned` };
+    // A generator's constructor has an empty name: fall back to its tag ("Generator").
+    const name =
+      (v as { constructor?: { name?: string } }).constructor?.name || Object.prototype.toString.call(v).slice(8, -1);
+    return { path, detail: `${/^[AEIOU]/.test(name) ? "an" : "a"} ${name} object that cannot be cloned` };
   };
   return walk(value, root);
 }

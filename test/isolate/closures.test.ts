@@ -1,0 +1,157 @@
+// A function travels as source text: names of the caller's scope do not exist in the child.
+// Such functions are refused before any child starts, naming the variables; globals and every
+// name the function declares itself must never be refused.
+
+import { executionOf, Isolator } from "memkit/isolate";
+import { afterAll, describe, expect, it } from "vitest";
+
+const isolator = new Isolator({ output: "ignore", spares: 0, mode: "worker" });
+afterAll(() => isolator.close());
+
+async function failure(promise: Promise<unknown>): Promise<Error & Record<string, unknown>> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as Error & Record<string, unknown>;
+  }
+  throw new Error("expected the call to fail");
+}
+
+describe("closures", () => {
+  it("a function using a variable of the caller's scope is refused before spawning, naming it", async () => {
+    const secret = "s3cret";
+    const limit = 3;
+    const error = await failure(isolator.run(() => secret.repeat(limit)));
+    expect(error).toMatchObject({ code: "ERR_MEMKIT_ISOLATE_INVALID_FUNCTION", freeVariables: ["secret", "limit"] });
+    expect(executionOf(error)).toBe("not-run");
+    // The first fix the message names works: pass them as arguments.
+    expect(await isolator.run((s: string, n: number) => s.repeat(n), { args: [secret, limit] })).toBe(secret.repeat(3));
+  });
+
+  it("never refuses globals", async () => {
+    const value = await isolator.run(async () => {
+      const used = [
+        Math.max(1, 2),
+        JSON.stringify({ a: 1 }),
+        typeof process.pid,
+        Buffer.from("x").length,
+        structuredClone({ b: 2 }).b,
+        typeof fetch,
+        new URL("https://example.com/p").pathname,
+        new TextEncoder().encode("é").length,
+        new TextDecoder().decode(new Uint8Array([104])),
+        typeof setTimeout,
+        typeof clearTimeout,
+        typeof setImmediate,
+        typeof queueMicrotask,
+        new AbortController().signal.aborted,
+        typeof performance.now(),
+        typeof crypto.randomUUID(),
+        new Intl.NumberFormat("en").format(1000),
+        await Promise.resolve(7),
+        new Map([[1, 2]]).size,
+        new Set([1]).size,
+        typeof WeakMap,
+        typeof Symbol.iterator,
+        BigInt(3).toString(),
+        Array.isArray([]),
+        Object.keys({ k: 1 }),
+        Reflect.has({}, "x"),
+        typeof Proxy,
+        typeof Atomics,
+        typeof SharedArrayBuffer,
+        typeof WebAssembly,
+        typeof console.log,
+        globalThis === globalThis,
+        new Date(0).getTime(),
+        /a/.source,
+        new Error("e").message,
+        encodeURIComponent(" "),
+        atob(btoa("ok")),
+        typeof Blob,
+        typeof EventTarget,
+        typeof MessageChannel,
+        typeof Headers,
+        typeof Response,
+        undefined,
+        Number.isNaN(NaN),
+        Infinity > 0,
+      ];
+      return used.length;
+    });
+    expect(value).toBe(45);
+  });
+
+  it("never refuses names the function declares itself, whatever the syntax", async () => {
+    const value = await isolator.run(
+      async ({ a, b: [c, ...rest] = [1] }: { a: number; b?: number[] }, d = a + 1, ...more: number[]) => {
+        // comment mentioning outerName, and a string "outerName", and /outerName regex/
+        const re = /outer[Nn]ame \/ (with) {braces}/g;
+        let total = a + c + d + rest.length + more.length;
+        var hoisted = 1;
+        function helper(x: number): number {
+          return x * 2 + hoisted;
+        }
+        class Local {
+          #secret = 1;
+          static make() {
+            return new Local();
+          }
+          get value() {
+            return this.#secret;
+          }
+          method(y: number) {
+            return y + this.value;
+          }
+        }
+        const obj = {
+          key: 1,
+          nested: { deep: 2 },
+          method() {
+            return 3;
+          },
+          [`computed${total}`]: 4,
+        };
+        outer: for (const item of [1, 2]) {
+          for (const index in { p: 1 }) {
+            if (index === "p" && item === 2) break outer;
+            continue outer;
+          }
+        }
+        try {
+          throw new Error("x");
+        } catch (caught) {
+          total += caught instanceof Error ? 1 : 0;
+        }
+        const arrow = async (v: number) => v;
+        const single = (w: number) => w + 1;
+        function* gen() {
+          yield 1;
+        }
+        const maybe = obj?.nested?.deep ?? 0;
+        const tpl = `t${`inner ${total + maybe}`}${obj.key}`;
+        const kind = typeof notDefinedAnywhere;
+        total += helper(1) + Local.make().method(1) + obj.method() + (await arrow(1)) + single(1) + [...gen()].length;
+        return { total, tpl: tpl.length > 0, kind, re: re.source.length > 0 };
+      },
+      { args: [{ a: 1, b: [2, 3] }, 5, 6] },
+    );
+    expect(value).toMatchObject({ tpl: true, kind: "undefined", re: true });
+    expect(value.total).toBeGreaterThan(0);
+  });
+});
+
+describe("results that cannot travel", () => {
+  it("a generator result is named as one (not 'a  object')", async () => {
+    const error = await failure(
+      isolator.run(() => {
+        function* numbers() {
+          yield 1;
+        }
+        return numbers();
+      }),
+    );
+    expect(error).toMatchObject({ code: "ERR_MEMKIT_NOT_SERIALIZABLE", path: "result" });
+    expect(error.detail).toBe("a Generator object that cannot be cloned");
+  });
+});
