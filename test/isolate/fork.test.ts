@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url";
 import { executionOf, Isolator, type IsolatorOptions } from "memkit/isolate";
 import { afterAll, describe, expect, it } from "vitest";
 import { isRunning } from "../helpers/process-state.js";
-import { until } from "./mixed-calls.js";
+import { mixedCalls, until } from "./mixed-calls.js";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url));
@@ -198,6 +198,12 @@ describe.runIf(linux)("fork mode outcomes, with exact execution states", () => {
     expect(args).toMatchObject({ code: "ERR_MEMKIT_NOT_SERIALIZABLE", execution: "not-run", path: "args[0].f" });
     const result = await failure(isolator.run(() => ({ ok: 1, f: () => 1 })));
     expect(result).toMatchObject({ code: "ERR_MEMKIT_NOT_SERIALIZABLE", execution: "ran", path: "result.f" });
+  });
+});
+
+describe.runIf(linux)("fork mode under concurrent calls", () => {
+  it("40 concurrent mixed calls each settle as themselves; no zombies; fds back to baseline", async () => {
+    await mixedCalls(make({ maxConcurrency: 8 }), 40);
   });
 });
 
