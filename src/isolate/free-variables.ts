@@ -226,6 +226,14 @@ function isUse(tokens: readonly Token[], k: number): boolean {
     return false;
   // An object key or a label (`a: 1`, `loop: for`), or the `b` of a ternary (not counted: cautious).
   if (next?.kind === "punct" && next.text === ":") return false;
+  // A class field without an initializer (`class A { count; }`), or a bare `name;` statement.
+  if (
+    prev?.kind === "punct" &&
+    ["{", ";", "}"].includes(prev.text) &&
+    next?.kind === "punct" &&
+    [";", "}"].includes(next.text)
+  )
+    return false;
   // A method definition: `name(...) {`.
   if (next?.kind === "punct" && next.text === "(") {
     const end = closing(tokens, k + 1);

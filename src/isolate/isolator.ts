@@ -126,7 +126,10 @@ export class Isolator {
     const child = this.#factory(this.#childOptions);
     everyChild.add(child);
     child.ready.then(
-      () => this.#baseline.set(child, { rss: child.rssBytes(), heap: undefined }),
+      () => {
+        this.#baseline.set(child, { rss: child.rssBytes(), heap: undefined });
+        if (this.#idle.includes(child)) this.#idleSince.set(child, performance.now());
+      },
       () => everyChild.delete(child),
     );
     return child;
@@ -167,7 +170,8 @@ export class Isolator {
     this.#idleTimer = setInterval(
       () => {
         const now = performance.now();
-        const expired = (c: IsolatedChild) => now - (this.#idleSince.get(c) ?? now) >= this.#idleTimeoutMs;
+        // Idle time counts from when the child was ready: a slow start is not idleness.
+        const expired = (c: IsolatedChild) => c.isReady && now - (this.#idleSince.get(c) ?? now) >= this.#idleTimeoutMs;
         for (const child of this.#idle.filter(expired)) this.#discard(child);
         this.#idle = this.#idle.filter((c) => !expired(c));
         if (this.#idle.length === 0) {

@@ -24,6 +24,23 @@ const NODE_BAD_OPTION = 9;
 // wait for the channel to close, but never longer than this.
 const DRAIN_MS = 250;
 
+// Marker files of children still running, removed when this process exits (a killed caller's
+// are removed by the children's watchdogs).
+const markers = new Set<string>();
+let exitHook = false;
+function trackMarker(path: string): void {
+  markers.add(path);
+  if (exitHook) return;
+  exitHook = true;
+  process.once("exit", () => {
+    for (const marker of markers) rmSync(marker, { force: true });
+  });
+}
+function dropMarker(path: string): void {
+  rmSync(path, { force: true });
+  markers.delete(path);
+}
+
 /**
  * A fresh Node process, talking over an IPC channel with structured-clone serialization. It is
  * started as the leader of its own process group, so `kill()` ends whatever the function started
@@ -46,6 +63,7 @@ export class ProcessChild implements IsolatedChild {
   private readonly oomKillsAtStart = oomKillCount();
 
   constructor(options: ChildOptions) {
+    trackMarker(this.marker);
     const execArgv = [...options.execArgv];
     if (options.memoryLimitMb !== undefined) execArgv.push(`--max-old-space-size=${options.memoryLimitMb}`);
     this.child = fork(entry, [], {
@@ -76,7 +94,7 @@ export class ProcessChild implements IsolatedChild {
           this.exited = true;
           reject({ phase: "spawn", code: null, signal: null, stderr: "", cause: error } satisfies StartFailure);
           this.pending.ended({ code: null, signal: null, stderr: "", outOfMemory: undefined });
-          rmSync(this.marker, { force: true });
+          dropMarker(this.marker);
         }
       });
       this.child.once("exit", (code, signal) => {
@@ -89,7 +107,7 @@ export class ProcessChild implements IsolatedChild {
         const exit: ChildExit = { code, signal, stderr, outOfMemory: this.outOfMemory(code, signal) };
         this.afterDrain(() => {
           this.pending.ended(exit);
-          rmSync(this.marker, { force: true });
+          dropMarker(this.marker);
         });
       });
     });

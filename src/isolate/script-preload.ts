@@ -30,4 +30,4 @@ if (Number.isInteger(fd) && fd > 2) {
     }
   });
 }
-startParentWatchdog();
+void startParentWatchdog();

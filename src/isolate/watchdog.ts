@@ -24,13 +24,20 @@ parentPort.postMessage("watching");
 
 /**
  * Makes this child process (and its process group) exit within ~200 ms of its parent dying,
- * even mid busy-loop, removing the parent's scratch files first.
+ * even mid busy-loop, removing the parent's scratch files first. Resolves once the thread is
+ * up, so its start-up does not compete with the first call.
  */
-export function startParentWatchdog(): void {
+export function startParentWatchdog(): Promise<void> {
   const watchdog = new Worker(source, {
     eval: true,
     workerData: { parent: process.ppid, dir: SCRATCH_DIR, prefix: scratchPrefix(process.ppid) },
     resourceLimits: { maxOldGenerationSizeMb: 8 },
   });
   watchdog.unref();
+  return new Promise((resolve) => {
+    watchdog.once("message", () => resolve());
+    // A watchdog that cannot start must not keep the child from serving.
+    watchdog.once("error", () => resolve());
+    watchdog.once("exit", () => resolve());
+  });
 }

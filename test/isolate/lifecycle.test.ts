@@ -66,7 +66,7 @@ describe("idle children", () => {
     const tag = `idle-${process.pid}`;
     await using isolator = new Isolator({
       output: "ignore",
-      idleTimeoutMs: 200,
+      idleTimeoutMs: 500,
       env: { ...process.env, MEMKIT_TEST_TAG: tag },
     });
     await isolator.warm();
@@ -77,6 +77,21 @@ describe("idle children", () => {
 });
 
 describe("scratch files", () => {
+  it("none is left when the caller exits normally, spares and large results included", () => {
+    const caller = spawnSync(
+      process.execPath,
+      [
+        "--input-type=module",
+        "-e",
+        'const m = await import("memkit/isolate"); const i = new m.Isolator({ output: "ignore", spares: 2 }); await i.run(() => new Uint8Array(4 << 20)); console.log(process.pid);',
+      ],
+      { encoding: "utf8" },
+    );
+    expect(caller.status).toBe(0);
+    const pid = caller.stdout.trim();
+    expect(readdirSync("/dev/shm").filter((name) => name.startsWith(`memkit-isolate-${pid}-`))).toEqual([]);
+  });
+
   it("the sweep keeps files of a process it may not signal (EPERM means alive) and removes a dead one's", async () => {
     const dead = spawn(process.execPath, ["-e", ""]);
     await once(dead, "exit");
