@@ -91,4 +91,24 @@ describe.runIf(linux)("fork templates that die or stall", () => {
     setTimeout(() => process.kill(parent, "SIGKILL"), 200);
     expect(await failure(call)).toMatchObject({ code: "ERR_MEMKIT_ISOLATE_CRASHED", execution: "may-have-run" });
   });
+
+  it("a timeout still ends the call when the template stops answering after the fork", async () => {
+    const { isolator, template } = await tagged();
+    const stuck = template() as number;
+    const call = isolator.run(
+      () => {
+        for (;;);
+      },
+      { timeoutMs: 400 },
+    );
+    setTimeout(() => process.kill(stuck, "SIGSTOP"), 200);
+    expect(await failure(call)).toMatchObject({ code: "ERR_MEMKIT_TIMEOUT", execution: "may-have-run" });
+  });
+
+  it("a bad execArgv flag is IsolateStartError (spawn), not-run", async () => {
+    const bad = new Isolator({ mode: "fork", output: "ignore", spares: 0, execArgv: ["--no-such-flag-at-all"] });
+    isolators.push(bad);
+    const error = await failure(bad.run(() => 1));
+    expect(error).toMatchObject({ code: "ERR_MEMKIT_ISOLATE_START_FAILED", phase: "spawn", execution: "not-run" });
+  });
 });

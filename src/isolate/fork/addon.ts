@@ -28,9 +28,11 @@ export function forkAddonPath(): string {
 /**
  * Loads the fork addon, or says exactly why it cannot.
  *
+ * @param path Where the addon is (default: `forkAddonPath()`).
+ * @returns The addon.
  * @throws {IsolateForkUnavailableError} ERR_MEMKIT_ISOLATE_FORK_UNAVAILABLE off Linux, without a binary, or when it fails to load.
  */
-export function loadForkAddon(): ForkAddon {
+export function loadForkAddon(path: string = forkAddonPath()): ForkAddon {
   if (loaded !== undefined) return loaded;
   if (process.platform !== "linux") {
     throw new IsolateForkUnavailableError(
@@ -38,7 +40,6 @@ export function loadForkAddon(): ForkAddon {
       `it needs Linux (fork, prctl, /proc), and this is ${process.platform}`,
     );
   }
-  const path = forkAddonPath();
   if (!existsSync(path)) {
     throw new IsolateForkUnavailableError(
       "missing-addon",

@@ -1,6 +1,6 @@
 import { closeSync, openSync, readSync } from "node:fs";
 import { deserialize, serialize } from "node:v8";
-import type { CallOutcome, ChildOptions, IsolatedChild } from "../child.js";
+import type { CallOutcome, ChildOptions, IsolatedChild, StartFailure } from "../child.js";
 import { diedOfV8OutOfMemory, oomKillCount } from "../oom-signals.js";
 import type { ChildMessage, RunMessage } from "../protocol.js";
 import { ScratchFiles } from "../scratch.js";
@@ -9,6 +9,7 @@ import { ANSWER_HEAD, ANSWER_MAGIC, ENTERED_MAGIC, type ForkRequest } from "./pr
 import type { ForkCall, ForkEnd, ForkTemplate } from "./template.js";
 import { leaseTemplate, type TemplateLease } from "./templates.js";
 
+const NODE_BAD_OPTION = 9;
 // Answer files: one per call in flight, reused, created exclusively by this process.
 const answers = new ScratchFiles();
 
@@ -59,10 +60,12 @@ export class ForkChild implements IsolatedChild {
       () => {
         this.isReady = true;
       },
-      (exit: { code: number | null; signal: string | null; stderr: string }) => {
+      (exit: { code: number | null; signal: string | null; stderr: string; cause?: unknown }) => {
         this.exited = true;
         this.#lease.release();
-        throw { phase: "boot", ...exit };
+        // Node exits with 9 when it refuses its command line (a bad execArgv flag).
+        const phase = exit.code === NODE_BAD_OPTION || exit.cause !== undefined ? "spawn" : "boot";
+        throw { phase, ...exit } satisfies StartFailure;
       },
     );
     this.ready.catch(() => {});

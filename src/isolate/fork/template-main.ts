@@ -104,8 +104,9 @@ function exitThroughAddon(addon: ForkAddon, pid: number): void {
   });
 }
 
-const addon = loadForkAddon();
-for (const url of process.argv.slice(2)) await import(url);
+const [addonPath, ...preload] = process.argv.slice(2);
+const addon = loadForkAddon(addonPath);
+for (const url of preload) await import(url);
 // Exercise the call path once, so its code is compiled before the first fork copies it.
 await runTask({ kind: "source", source: "() => ({ warm: [1, 2n, new Map()] })" }, [], () => {});
 startStats(true)();

@@ -4,6 +4,7 @@ import { constants } from "node:os";
 import type { Readable, Writable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { Tail } from "../child.js";
+import { forkAddonPath } from "./addon.js";
 import {
   frame,
   REC_EXITED,
@@ -17,6 +18,7 @@ import {
 
 const entry = fileURLToPath(new URL("./template-main.js", import.meta.url));
 const PAGE = 4096;
+const KILL_GRACE_MS = 1000;
 /** The V8 flags that make a Node process safe to fork (see native/fork/fork.c). */
 export const TEMPLATE_FLAGS = ["--single-threaded", "--v8-pool-size=0"] as const;
 const OUT_OF_MEMORY = /heap out of memory|Reached heap limit|Allocation failed - JavaScript heap/i;
@@ -84,7 +86,8 @@ export class ForkTemplate {
     if (options.memoryLimitMb !== undefined) execArgv.push(`--max-old-space-size=${options.memoryLimitMb}`);
     this.#deadlineMs = options.forkDeadlineMs;
     this.preloaded = [...options.preload];
-    this.#child = spawn(process.execPath, [...execArgv, entry, ...options.preload], {
+    // The addon path travels as the first argument: the caller checked that one, whatever env it passes.
+    this.#child = spawn(process.execPath, [...execArgv, entry, forkAddonPath(), ...options.preload], {
       ...(options.env === undefined ? {} : { env: options.env as NodeJS.ProcessEnv }),
       stdio: ["pipe", options.output === "inherit" ? "inherit" : "ignore", "pipe", "pipe"],
     });
@@ -105,11 +108,15 @@ export class ForkTemplate {
           resolve();
         }),
       );
-      this.#child.once("exit", (code, signal) => {
+      const ended = (code: number | null, signal: string | null, cause?: unknown) => {
+        if (this.exited) return;
         this.exited = true;
-        reject({ code, signal, stderr: this.stderr.lines(), outOfMemory: false });
+        reject({ code, signal, stderr: this.stderr.lines(), cause });
         this.#onExit(code, signal);
-      });
+      };
+      this.#child.once("exit", (code, signal) => ended(code, signal));
+      // spawn itself failed (EAGAIN, ENOMEM): there may be no "exit" event.
+      this.#child.once("error", (error) => ended(null, null, error));
     });
     this.ready.catch(() => {});
     this.unref();
@@ -203,6 +210,11 @@ export class ForkTemplate {
     if (pending === undefined || this.exited) return;
     pending.killWanted = true;
     if (pending.call.pid !== undefined) this.#control.write(frame(REQ_KILL, id, undefined));
+    // A template that does not act on the request (stopped, stuck) is killed, and its children
+    // with it (PR_SET_PDEATHSIG): a kill always ends the call.
+    setTimeout(() => {
+      if (this.#calls.has(id)) this.kill();
+    }, KILL_GRACE_MS);
   }
 
   /** Resident memory of a process in bytes (a child, or the template itself), if it still exists. */
