@@ -208,6 +208,17 @@ describe.runIf(linux)("fork mode under concurrent calls", () => {
 });
 
 describe.runIf(linux)("fork mode and the caller's death", () => {
+  it("fork mode never keeps the caller's event loop alive (no close() needed to exit)", async () => {
+    const child = spawn(process.execPath, [fixture("isolate-fork-exit.mjs")], { stdio: ["ignore", "pipe", "ignore"] });
+    let out = "";
+    child.stdout.on("data", (d) => {
+      out += d;
+    });
+    const code = await new Promise((resolve) => child.on("exit", resolve));
+    expect(code).toBe(0);
+    expect(out.trim()).toBe("done");
+  });
+
   it("a caller killed with SIGKILL mid-call takes the forked child, its sleep, the template and the scratch files with it", async () => {
     const pidFile = join(mkdtempSync(join(tmpdir(), "memkit-fork-orphan-")), "pid");
     const caller = spawn(process.execPath, [fixture("isolate-fork-caller.mjs"), pidFile], { stdio: "ignore" });

@@ -91,6 +91,8 @@ export class ForkChild implements IsolatedChild {
     } finally {
       answers.give(answer);
       this.exited = true;
+      // The last call in flight no longer needs the template to keep the event loop alive.
+      if (this.#template.active === 0) this.#template.unref();
       this.#lease.release();
     }
   }
