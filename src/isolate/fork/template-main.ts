@@ -7,7 +7,7 @@
 import { closeSync, constants, openSync, writeSync } from "node:fs";
 import { deserialize, serialize } from "node:v8";
 import type { ChildMessage } from "../protocol.js";
-import { runTask, serializeError, startStats, taskOrigin } from "../run-task.js";
+import { preloadedModules, runTask, serializeError, startStats, taskOrigin } from "../run-task.js";
 import { findUnserializable } from "../serializable.js";
 import { type ForkAddon, loadForkAddon } from "./addon.js";
 import { ANSWER_HEAD, ANSWER_MAGIC, ENTERED_MAGIC, type ForkRequest } from "./protocol.js";
@@ -106,7 +106,7 @@ function exitThroughAddon(addon: ForkAddon, pid: number): void {
 
 const [addonPath, ...preload] = process.argv.slice(2);
 const addon = loadForkAddon(addonPath);
-for (const url of preload) await import(url);
+for (const url of preload) preloadedModules.set(url, (await import(url)) as Record<string, unknown>);
 // Exercise the call path once, so its code is compiled before the first fork copies it.
 await runTask({ kind: "source", source: "() => ({ warm: [1, 2n, new Map()] })" }, [], () => {});
 startStats(true)();
