@@ -4,10 +4,12 @@
  * runs one warm-up task, then hands its thread to the native fork server for good. Every line
  * after `serve()` runs only in a forked child: one call, an answer file, `_exit`.
  */
-import { closeSync, constants, openSync, writeSync } from "node:fs";
+import { closeSync, constants, mkdtempSync, openSync, rmSync, writeSync } from "node:fs";
+import { join } from "node:path";
 import { deserialize, serialize } from "node:v8";
 import type { ChildMessage } from "../protocol.js";
 import { preloadedModules, runTask, serializeError, startStats, taskOrigin } from "../run-task.js";
+import { SCRATCH_DIR } from "../scratch-names.js";
 import { findUnserializable } from "../serializable.js";
 import { type ForkAddon, loadForkAddon } from "./addon.js";
 import { ANSWER_HEAD, ANSWER_MAGIC, ENTERED_MAGIC, type ForkRequest } from "./protocol.js";
@@ -48,7 +50,7 @@ function markEntered(request: ForkRequest): void {
   writeAll(request.answer, [head], true);
 }
 
-function answer(addon: ForkAddon, request: ForkRequest, message: ChildMessage): never {
+function answer(request: ForkRequest, message: ChildMessage): void {
   let body: Buffer;
   try {
     body = serialize(message);
@@ -62,24 +64,24 @@ function answer(addon: ForkAddon, request: ForkRequest, message: ChildMessage): 
   head.writeUInt32LE(request.id, 4);
   head.writeUInt32LE(body.length, 8);
   writeAll(request.answer, [head, body], true);
-  return addon.exit(0);
 }
 
-async function runCall(addon: ForkAddon, request: ForkRequest): Promise<never> {
+/** Runs one call and leaves its answer (or the "entered" mark, if it dies) in the answer file. */
+async function runCall(request: ForkRequest): Promise<void> {
   const stats = startStats(request.stats);
   const outcome = await runTask(request.task, request.args, () => markEntered(request));
   if (!outcome.ok) {
     const { id } = request;
     const error = serializeError(outcome.error);
     if (outcome.phase === "load")
-      return answer(addon, request, { type: "load-failed", id, module: taskOrigin(request.task), error });
-    return answer(addon, request, { type: "threw", id, error, stats: stats() });
+      return answer(request, { type: "load-failed", id, module: taskOrigin(request.task), error });
+    return answer(request, { type: "threw", id, error, stats: stats() });
   }
   const large = request.scratch === undefined ? undefined : binary(outcome.value, request.fileThreshold);
   if (large !== undefined && request.scratch !== undefined) {
     writeAll(request.scratch, [large.bytes], false);
     const { length } = large.bytes;
-    return answer(addon, request, {
+    return answer(request, {
       type: "file",
       id: request.id,
       file: request.scratch,
@@ -88,7 +90,7 @@ async function runCall(addon: ForkAddon, request: ForkRequest): Promise<never> {
       stats: stats(),
     });
   }
-  return answer(addon, request, { type: "value", id: request.id, value: outcome.value, stats: stats() });
+  return answer(request, { type: "value", id: request.id, value: outcome.value, stats: stats() });
 }
 
 /** Makes every way out of the child an `_exit`: Node's own teardown is not safe after fork. */
@@ -104,14 +106,40 @@ function exitThroughAddon(addon: ForkAddon, pid: number): void {
   });
 }
 
+/**
+ * Runs whole calls here, answer files included, so that every function on a child's path is
+ * compiled once in the template. Lazily compiled code would otherwise be parsed and compiled
+ * again in every child (measured: V8's scanner and string table near the top of a child's profile).
+ */
+async function warmUp(): Promise<void> {
+  const dir = mkdtempSync(join(SCRATCH_DIR, "memkit-fork-warm-"));
+  try {
+    for (let i = 0; i < 3; i++) {
+      const answer = join(dir, "answer");
+      closeSync(openSync(answer, "w", 0o600));
+      const task = { kind: "source", source: "(n) => ({ warm: [n, 2n, new Map()] })" } as const;
+      const request = {
+        type: "run",
+        id: i,
+        task,
+        args: [i],
+        fileThreshold: 1 << 20,
+        stats: i > 0,
+        scratch: undefined,
+        answer,
+      };
+      await runCall(deserialize(serialize(request)) as ForkRequest);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 const [addonPath, ...preload] = process.argv.slice(2);
 const addon = loadForkAddon(addonPath);
 for (const url of preload) preloadedModules.set(url, (await import(url)) as Record<string, unknown>);
-// Exercise the call path once, so its code is compiled before the first fork copies it.
-await runTask({ kind: "source", source: "() => ({ warm: [1, 2n, new Map()] })" }, [], () => {});
-startStats(true)();
-serialize({ warm: [1, 2n, new Map()] });
-deserialize(serialize({}));
+await warmUp();
 const { payload, pid } = addon.serve(0, 3, process.ppid);
 exitThroughAddon(addon, pid);
-await runCall(addon, deserialize(payload) as ForkRequest);
+await runCall(deserialize(payload) as ForkRequest);
+addon.exit(0);
