@@ -47,7 +47,7 @@ export function functionSource(fn: unknown): string {
     const list = free.map((name) => `\`${name}\``).join(", ");
     const first = free[0] as string;
     throw new IsolateInvalidFunctionError(
-      `it uses ${list}, which ${free.length === 1 ? "is" : "are"} not defined in a fresh child (a variable of the caller's scope does not travel with the source). Pass ${free.length === 1 ? "it" : "them"} as arguments (\`isolate((${first}) => ..., { args: [${first}] })\`), or move the code into a module and run it with { module, export }`,
+      `it uses ${list}, which ${free.length === 1 ? "is" : "are"} not defined in a fresh child (a variable of the caller's scope does not travel with the source). Pass ${free.length === 1 ? "it" : "them"} as arguments (\`isolate((${first}) => ..., { args: [${first}] })\`), or move the code into a module and run it with { module, export }. A global that only the child defines (set by a --require/--import preload) is reached as globalThis.${first}`,
       free,
     );
   }

@@ -91,6 +91,7 @@ export class Isolator {
   #queue: (() => void)[] = [];
   #closed = false;
   #replenishing = false;
+  #replacing = false;
   readonly #scratch = new ScratchFiles();
   #nextId = 1;
   readonly #baseline = new WeakMap<IsolatedChild, { rss: number | undefined; heap: number | undefined }>();
@@ -153,14 +154,26 @@ export class Isolator {
    * for CPU while it boots, so a replacement spare is started after the call's result was
    * delivered, never on the caller's critical path.
    */
-  #replenishSoon(extra = false): void {
+  #replenishSoon(): void {
     if (this.#replenishing) return;
     this.#replenishing = true;
     setImmediate(() => {
       this.#replenishing = false;
       this.#replenish();
-      // A replacement for a child past its reuse limit, if none is on its way yet.
-      if (extra && !this.#closed && !this.#idle.some((c) => !c.isReady)) this.#park(this.#spawn(), false);
+    }).unref();
+  }
+
+  /**
+   * One replacement for a child past its reuse limit, unless one is already starting: started
+   * off the caller's path like a spare, and exactly one (topping up the spares here would start a
+   * second whenever the reused children happen to be busy).
+   */
+  #replaceSoon(): void {
+    if (this.#replacing) return;
+    this.#replacing = true;
+    setImmediate(() => {
+      this.#replacing = false;
+      if (!this.#closed && !this.#idle.some((c) => !c.isReady && !c.exited)) this.#park(this.#spawn(), false);
     }).unref();
   }
 
@@ -433,10 +446,9 @@ export class Isolator {
         this.#idle = this.#idle.filter((c) => c !== successor);
         this.#idle.unshift(successor);
         this.#discard(child);
-        this.#replenishSoon();
         return;
       }
-      this.#replenishSoon(true);
+      this.#replaceSoon();
     }
     this.#park(child, true);
   }

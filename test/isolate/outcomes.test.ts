@@ -35,7 +35,8 @@ function moduleFile(name: string, text: string): URL {
 }
 
 describe.each(modes)("outcomes in %s mode", (mode) => {
-  const isolator = make({ mode, spares: 1 });
+  // Throws and load failures leave a child healthy: one reused child serves these tests.
+  const isolator = make({ mode, spares: 1, reuse: true });
 
   it("a user's own RangeErrors come back as themselves, marked ran (never as out-of-memory)", async () => {
     const makers: (() => unknown)[] = [
@@ -76,7 +77,7 @@ describe.each(modes)("outcomes in %s mode", (mode) => {
 
   it("a timeout that fires while the module is still importing is not-run", async () => {
     const slow = new URL("../fixtures/isolate-slow-import.mjs", import.meta.url);
-    const error = await failure(isolator.run({ module: slow }, { timeoutMs: 300 }));
+    const error = await failure(make({ mode, spares: 0 }).run({ module: slow }, { timeoutMs: 300 }));
     expect(error).toMatchObject({ code: "ERR_MEMKIT_TIMEOUT", execution: "not-run" });
   });
 

@@ -7,7 +7,7 @@ import { findRuntime, type OtherRuntime } from "../helpers/runtimes.js";
 const smoke = fileURLToPath(new URL("../fixtures/isolate-smoke.mjs", import.meta.url));
 const commands: Record<OtherRuntime, string[]> = { bun: [smoke], deno: ["run", "-A", smoke] };
 
-describe.each<OtherRuntime>(["bun", "deno"])("isolate under %s", (runtime) => {
+describe.concurrent.each<OtherRuntime>(["bun", "deno"])("isolate under %s", (runtime) => {
   const binary = findRuntime(runtime);
   const title =
     binary === undefined ? `(skipped: ${runtime} not found on PATH or in MEMKIT_${runtime.toUpperCase()})` : "";

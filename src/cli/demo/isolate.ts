@@ -1,5 +1,5 @@
 import { isMemkitError } from "../../internal/errors.js";
-import { Isolator } from "../../isolate/index.js";
+import { executionOf, Isolator } from "../../isolate/index.js";
 import { formatBytes } from "../table.js";
 import type { DemoSection } from "./section.js";
 
@@ -41,6 +41,11 @@ export const isolateSection: DemoSection = {
         })
         .catch((e: unknown) => e as RangeError & { code: string; field: string });
       io.out(`a throw comes back as itself: ${thrown.name} ${thrown.code} field=${thrown.field}`);
+      const secret = "s3cret";
+      const closure = await isolator.run(() => secret.length).catch((e: unknown) => e);
+      io.out(`a closure is refused before any child starts: -> ${describe(closure)}, ${executionOf(closure)}`);
+      const missing = await isolator.run({ module: "./no-such-task.mjs" }).catch((e: unknown) => e);
+      io.out(`a module that does not load: -> ${describe(missing)}, ${executionOf(missing)} (safe to retry)`);
       await isolator.warm();
       const t = performance.now();
       await isolator.run(() => 42);
