@@ -10,6 +10,7 @@ import { fileURLToPath } from "node:url";
 import { executionOf, Isolator, type IsolatorOptions } from "memkit/isolate";
 import { afterAll, describe, expect, it } from "vitest";
 import { isRunning } from "../helpers/process-state.js";
+import { findRuntime, type OtherRuntime } from "../helpers/runtimes.js";
 import { mixedCalls, until } from "./mixed-calls.js";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
@@ -237,4 +238,22 @@ describe.runIf(linux)("fork mode and the caller's death", () => {
     caller.kill("SIGKILL");
     await until(() => pids.every((pid) => !isRunning(pid)) && scratch().length === 0);
   });
+});
+
+describe.each<OtherRuntime>(["bun", "deno"])("fork mode under %s", (runtime) => {
+  const binary = findRuntime(runtime);
+  const title = binary === undefined ? `(skipped: ${runtime} not found)` : "";
+  it.skipIf(binary === undefined)(
+    `is refused with IsolateForkUnavailableError, and falls back when asked ${title}`,
+    () => {
+      const script = fixture("isolate-fork-elsewhere.mjs");
+      const args = runtime === "deno" ? ["run", "-A", script] : [script];
+      const result = spawnSync(binary as string, args, { cwd: root, encoding: "utf8", timeout: 60_000 });
+      expect(result.status, result.stderr).toBe(0);
+      expect(JSON.parse(result.stdout.trim().split("\n").pop() as string)).toEqual({
+        refused: ["ERR_MEMKIT_ISOLATE_FORK_UNAVAILABLE", "platform", "not-run"],
+        value: 5,
+      });
+    },
+  );
 });

@@ -34,6 +34,11 @@ export function forkAddonPath(): string {
  */
 export function loadForkAddon(path: string = forkAddonPath()): ForkAddon {
   if (loaded !== undefined) return loaded;
+  const other = "Bun" in globalThis ? "Bun" : "Deno" in globalThis ? "Deno" : undefined;
+  if (other !== undefined) {
+    // The template must be a Node process started with V8 flags only Node takes.
+    throw new IsolateForkUnavailableError("platform", `it needs Node.js, and this is ${other}`);
+  }
   if (process.platform !== "linux") {
     throw new IsolateForkUnavailableError(
       "platform",
