@@ -51,6 +51,8 @@ export class ForkChild implements IsolatedChild {
   #template: ForkTemplate;
   #call: ForkCall | undefined;
   #killedByUs = false;
+  // Read when the handle is made (a spare, off the call's path), like process mode's children.
+  readonly #oomKillsAtStart = oomKillCount();
 
   constructor(options: ChildOptions) {
     loadForkAddon();
@@ -77,7 +79,6 @@ export class ForkChild implements IsolatedChild {
     const answer = answers.take();
     const payload = serialize({ ...message, answer } satisfies ForkRequest);
     if (message.task.kind === "module") this.#lease.sawModule(message.task.url);
-    const oomKills = oomKillCount();
     try {
       const template = await this.#pick();
       if (typeof template === "string") return this.#notRun(template);
@@ -87,7 +88,7 @@ export class ForkChild implements IsolatedChild {
       // A child that died abnormally may have written V8's out-of-memory report just before: it
       // is in the stderr pipe already (written before the exit), read in this same loop turn.
       if (end.kind !== "exited" || end.code !== 0) await new Promise((resolve) => setImmediate(resolve));
-      return this.#outcome(end, answer, message.id, oomKills);
+      return this.#outcome(end, answer, message.id);
     } finally {
       answers.give(answer);
       this.exited = true;
@@ -118,7 +119,8 @@ export class ForkChild implements IsolatedChild {
     return { type: "exit", exit: { code, signal, stderr: reason, outOfMemory: undefined }, entered: false };
   }
 
-  #outcome(end: ForkEnd, answer: string, id: number, oomKills: number | undefined): CallOutcome {
+  #outcome(end: ForkEnd, answer: string, id: number): CallOutcome {
+    const oomKills = this.#oomKillsAtStart;
     if (end.kind === "not-run") {
       return this.#notRun(`${end.reason}\n${this.#template.stderr.lines()}`, end.code, end.signal);
     }
