@@ -1,13 +1,16 @@
 // A fork template that dies or stops answering is replaced, and a call it never forked says
 // "not-run". The stall deadline is shortened for this file through MEMKIT_FORK_DEADLINE_MS,
 // which memkit reads when it is first imported (hence the dynamic import).
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { Isolator as IsolatorType } from "memkit/isolate";
 import { afterAll, describe, expect, it } from "vitest";
 import { isRunning } from "../helpers/process-state.js";
 import { until } from "./mixed-calls.js";
 
-process.env.MEMKIT_FORK_DEADLINE_MS = "400";
+// Long enough for a healthy fork on a loaded machine, short enough for a quick test.
+process.env.MEMKIT_FORK_DEADLINE_MS = "1500";
 const { Isolator } = await import("memkit/isolate");
 const linux = process.platform === "linux" && process.arch === "x64";
 const isolators: IsolatorType[] = [];
@@ -40,6 +43,17 @@ async function tagged(): Promise<{ isolator: IsolatorType; template: () => numbe
     return undefined;
   };
   return { isolator, template };
+}
+
+/** A function that writes `file` once it runs, then spins: the test acts once the file exists. */
+const spinAfterMark = (file: string) => {
+  const fs = process.getBuiltinModule("node:fs") as typeof import("node:fs");
+  fs.writeFileSync(file, "entered");
+  for (;;);
+};
+function markFile(): { path: string; written: () => boolean } {
+  const path = join(mkdtempSync(join(tmpdir(), "memkit-fork-mark-")), "mark");
+  return { path, written: () => existsSync(path) };
 }
 
 async function failure(promise: Promise<unknown>): Promise<Record<string, unknown>> {
@@ -85,23 +99,20 @@ describe.runIf(linux)("fork templates that die or stall", () => {
   it("a template killed while its child runs takes the child along: the call is a crash, may-have-run", async () => {
     const { isolator, template } = await tagged();
     const parent = template() as number;
-    const call = isolator.run(() => {
-      for (;;);
-    });
-    setTimeout(() => process.kill(parent, "SIGKILL"), 200);
+    const mark = markFile();
+    const call = isolator.run(spinAfterMark, { args: [mark.path] });
+    await until(mark.written);
+    process.kill(parent, "SIGKILL");
     expect(await failure(call)).toMatchObject({ code: "ERR_MEMKIT_ISOLATE_CRASHED", execution: "may-have-run" });
   });
 
   it("a timeout still ends the call when the template stops answering after the fork", async () => {
     const { isolator, template } = await tagged();
     const stuck = template() as number;
-    const call = isolator.run(
-      () => {
-        for (;;);
-      },
-      { timeoutMs: 400 },
-    );
-    setTimeout(() => process.kill(stuck, "SIGSTOP"), 200);
+    const mark = markFile();
+    const call = isolator.run(spinAfterMark, { args: [mark.path], timeoutMs: 3000 });
+    await until(mark.written);
+    process.kill(stuck, "SIGSTOP");
     expect(await failure(call)).toMatchObject({ code: "ERR_MEMKIT_TIMEOUT", execution: "may-have-run" });
   });
 

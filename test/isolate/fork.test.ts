@@ -2,7 +2,7 @@
 // states, limits, and what dies with the caller. Linux only (fork mode throws elsewhere).
 import { spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -25,6 +25,17 @@ function make(options: IsolatorOptions = {}): Isolator {
 afterAll(async () => {
   await Promise.all(isolators.map((i) => i.close()));
 });
+
+/** A function that writes `file` once it runs, then spins: the test acts once the file exists. */
+const spinAfterMark = (file: string) => {
+  const fs = process.getBuiltinModule("node:fs") as typeof import("node:fs");
+  fs.writeFileSync(file, "entered");
+  for (;;);
+};
+function markFile(): { path: string; written: () => boolean } {
+  const path = join(mkdtempSync(join(tmpdir(), "memkit-fork-mark-")), "mark");
+  return { path, written: () => existsSync(path) };
+}
 
 async function failure(promise: Promise<unknown>): Promise<Error & Record<string, unknown>> {
   try {
@@ -172,7 +183,7 @@ describe.runIf(linux)("fork mode outcomes, with exact execution states", () => {
           fs.writeFileSync(file, String(spawn("sleep", ["30"], { stdio: "ignore" }).pid));
           for (;;);
         },
-        { args: [pidFile], timeoutMs: 400 },
+        { args: [pidFile], timeoutMs: 1500 },
       ),
     );
     expect(error).toMatchObject({ code: "ERR_MEMKIT_TIMEOUT", execution: "may-have-run" });
@@ -182,13 +193,10 @@ describe.runIf(linux)("fork mode outcomes, with exact execution states", () => {
 
   it("an abort signal stops a running call (may-have-run); an aborted signal never forks (not-run)", async () => {
     const controller = new AbortController();
-    const running = isolator.run(
-      () => {
-        for (;;);
-      },
-      { signal: controller.signal },
-    );
-    setTimeout(() => controller.abort(), 200);
+    const mark = markFile();
+    const running = isolator.run(spinAfterMark, { args: [mark.path], signal: controller.signal });
+    await until(mark.written);
+    controller.abort();
     expect(await failure(running)).toMatchObject({ code: "ERR_MEMKIT_ABORTED", execution: "may-have-run" });
     const early = await failure(isolator.run(() => 1, { signal: AbortSignal.abort() }));
     expect(early).toMatchObject({ code: "ERR_MEMKIT_ABORTED", execution: "not-run" });
