@@ -162,6 +162,9 @@ static void kill_all_and_leave(int wake_r, pid_t caller) {
     /* Woken by SIGCHLD from the children just killed, or by the SIGTERM we wait for. */
     if (poll(&fd, 1, 10) > 0) (void)!read(wake_r, drain, sizeof drain);
   }
+  /* The signal comes when the caller's thread that started us exits; its other threads may still
+   * be exiting (getppid() names one of them, so still the caller) for a few milliseconds. */
+  for (int tries = 0; terminated && getppid() == caller && tries < 100; tries++) poll(NULL, 0, 10);
   if (terminated && getppid() != caller) remove_caller_files(caller);
   _exit(0);
 }
