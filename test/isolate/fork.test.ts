@@ -167,6 +167,18 @@ describe.runIf(linux)("fork mode outcomes, with exact execution states", () => {
     expect(rss).toMatchObject({ code: "ERR_MEMKIT_ISOLATE_OUT_OF_MEMORY", kind: "rss", limitMb: 64 });
   });
 
+  it("the resident-memory limit counts a child's growth from the template's anonymous memory (104 MiB held > 64 + 32)", async () => {
+    const limited = make({ memoryLimitMb: 64 });
+    const error = await failure(
+      limited.run(async () => {
+        const keep = Array.from({ length: 13 }, () => Buffer.alloc(8 * 1024 * 1024, 1));
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        return keep.length;
+      }),
+    );
+    expect(error).toMatchObject({ code: "ERR_MEMKIT_ISOLATE_OUT_OF_MEMORY", kind: "rss", execution: "may-have-run" });
+  });
+
   it("one huge allocation is the RangeError itself, ran", async () => {
     const error = await failure(isolator.run(() => new ArrayBuffer(2 ** 42)));
     expect(error).toBeInstanceOf(RangeError);
