@@ -13,12 +13,12 @@ import { Piscina } from "piscina";
 import { Tinypool } from "tinypool";
 import { type Contender, runBenchmark } from "./harness.js";
 import { forkGroups } from "./isolate/fork.js";
-import { percentile, throughput, timeCalls } from "./isolate/manual.js";
+import { cpuWithChildren, percentile, throughput, timeCalls } from "./isolate/manual.js";
 import double from "./isolate/pool-task.js";
 
 const here = (name: string) => fileURLToPath(new URL(`./isolate/${name}`, import.meta.url));
 const SAMPLES = 40;
-const SUSTAINED = 2000;
+const SUSTAINED = 3000;
 const ms = (x: number) => x * 1e6;
 
 function row(name: string, sorted: number[], extra: Record<string, number | string> = {}): Contender {
@@ -81,7 +81,7 @@ backToBack.push(await sustained("cold Worker per call", 10, coldWorker));
 
 // Sustained calls. The machine is shared, so its load drifts during a run: every contender is
 // measured in several short rounds, interleaved, and the median round is reported.
-const ROUNDS = 5;
+const ROUNDS = 15;
 const PER_ROUND = SUSTAINED / ROUNDS;
 const piscina = new Piscina({ filename: here("pool-task.js"), minThreads: 2, maxThreads: 2 });
 const tinyThreads = new Tinypool({ filename: here("pool-task.js"), minThreads: 2, maxThreads: 2 });
@@ -92,7 +92,7 @@ const tinyProcesses = new Tinypool({
   maxThreads: 2,
 });
 const isolators = [
-  // Default settings: reuse: true recycles each child after 1000 calls; and recycling every 100.
+  // Default settings (reuse: true recycles each child after 10 000 calls), and recycling every 100.
   ["memkit process, reuse (defaults)", new Isolator({ mode: "process", output: "ignore", reuse: true })],
   [
     "memkit process, reuse, maxCalls 100",
@@ -109,16 +109,25 @@ const contenders: [string, () => Promise<unknown>][] = [
   ["tinypool warm (2 threads)", () => tinyThreads.run(21)],
   ["tinypool warm (2 child processes)", () => tinyProcesses.run(21)],
 ];
-const rounds = new Map<string, { seq: number[]; four: number[]; times: number[] }>();
+interface Round {
+  seq: number[];
+  four: number[];
+  times: number[];
+  /** CPU (caller and children) over every round, µs. */
+  cpu: number;
+}
+const rounds = new Map<string, Round>();
 for (const [name, call] of contenders) {
   for (let i = 0; i < 50; i++) await call();
-  rounds.set(name, { seq: [], four: [], times: [] });
+  rounds.set(name, { seq: [], four: [], times: [], cpu: 0 });
 }
 for (let round = 0; round < ROUNDS; round++) {
   for (const [name, call] of contenders) {
-    const entry = rounds.get(name) as { seq: number[]; four: number[]; times: number[] };
+    const entry = rounds.get(name) as Round;
+    const cpu = cpuWithChildren();
     entry.seq.push((await throughput(PER_ROUND, 1, call)).perSecond);
     const four = await throughput(PER_ROUND, 4, call);
+    entry.cpu += cpuWithChildren() - cpu;
     entry.four.push(four.perSecond);
     entry.times.push(...four.sorted);
   }
@@ -129,13 +138,15 @@ const median = (values: number[]) =>
     0.5,
   );
 const reuseRows: Contender[] = contenders.map(([name]) => {
-  const { seq, four, times } = rounds.get(name) as { seq: number[]; four: number[]; times: number[] };
+  const { seq, four, times, cpu } = rounds.get(name) as Round;
+  // CPU per call (caller and children, both runs) does not depend on how loaded the machine is.
   return row(
     name,
     times.sort((a, b) => a - b),
     {
       "calls/s seq": Math.round(median(seq)),
       "calls/s x4": Math.round(median(four)),
+      "CPU µs/call": Math.round(cpu / (ROUNDS * PER_ROUND * 2)),
     },
   );
 });

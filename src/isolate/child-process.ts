@@ -96,6 +96,10 @@ process.on("message", (message: RunMessage) => {
 process.on("disconnect", () => process.exit(0));
 // Everything a call needs is started and exercised once before saying "ready", so a spare
 // answers its one call without paying for the watchdog thread or cold code paths.
-if (process.env.MEMKIT_ISOLATE_WATCHDOG !== "0") await startParentWatchdog();
+// The caller's reaper (one `sh` per caller) ends this process group if the caller dies; without
+// one, a watchdog thread here does it.
+const watchdog = process.env.MEMKIT_ISOLATE_WATCHDOG !== "0";
+delete process.env.MEMKIT_ISOLATE_WATCHDOG;
+if (watchdog) await startParentWatchdog();
 await warmUp();
 process.send?.({ type: "ready" } satisfies ChildMessage);

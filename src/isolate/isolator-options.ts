@@ -9,7 +9,9 @@ export interface ReusePolicy {
   /**
    * Recycle after this many calls. The replacement is started before the old child retires, and
    * the old child keeps serving until the replacement is ready, so recycling never makes a call
-   * wait for a cold start. @defaultValue 1000
+   * wait for a cold start. A start costs as much CPU as thousands of trivial calls (a process
+   * ~100 ms, a worker ~30 ms on 2 cores), so recycle by count only as often as you need to;
+   * `maxHeapGrowthMb` / `maxRssGrowthMb` recycle a child that actually grew. @defaultValue 10000
    */
   readonly maxCalls?: number;
   /** Recycle when resident memory grew by more than this since the child started (process mode). */

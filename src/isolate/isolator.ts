@@ -23,9 +23,12 @@ import { toTask } from "./task.js";
 export type { CallOptions, CallStats, IsolateMode, IsolatorOptions, ModuleTask, ReusePolicy };
 
 const FILE_THRESHOLD = 1 << 20;
-// Starting a child costs as much CPU as hundreds of trivial calls (measured on 2 cores: a
-// worker ~5 ms, a process more), so recycling every 100 calls cost ~30% of reuse throughput.
-const DEFAULT_MAX_CALLS = 1000;
+// Starting a child costs as much CPU as thousands of trivial calls (measured on 2 cores: a
+// process ~100 ms with its watchdog thread and warm-up, a worker ~30 ms; a trivial call ~0.1 ms),
+// so recycling every 100 calls cut reuse throughput to a fraction of a plain pool's.
+const DEFAULT_MAX_CALLS = 10_000;
+// A child's replacement starts when the child has served this share of `maxCalls`.
+const PREBOOT_AT = 0.75;
 const MIB = 1024 * 1024;
 
 const everyChild = new Set<IsolatedChild>();
@@ -87,6 +90,7 @@ export class Isolator {
   #idleTimer: ReturnType<typeof setInterval> | undefined;
   // Children past their reuse limit that serve on until a fresh child is ready to take over.
   readonly #due = new WeakSet<IsolatedChild>();
+  readonly #prebooted = new WeakSet<IsolatedChild>();
   #active = 0;
   #queue: (() => void)[] = [];
   #closed = false;
@@ -173,7 +177,8 @@ export class Isolator {
     this.#replacing = true;
     setImmediate(() => {
       this.#replacing = false;
-      if (!this.#closed && !this.#idle.some((c) => !c.isReady && !c.exited)) this.#park(this.#spawn(), false);
+      // A fresh child already waiting (a spare, ready or starting) is the replacement.
+      if (!this.#closed && !this.#idle.some((c) => c.calls === 0 && !c.exited)) this.#park(this.#spawn(), false);
     }).unref();
   }
 
@@ -234,6 +239,9 @@ export class Isolator {
       // The replacement spare starts when this call ends (#afterCall): on a small machine a
       // process starting beside the call would steal its CPU (measured: 2.4 -> 7 ms per call).
       const child = this.#takeIdle() ?? this.#spawn();
+      // Reused children stay, so the spares must be topped up when one is taken: else the next
+      // concurrent call (or a recycle) waits for a cold start. It starts off this call's path.
+      if (this.#reuse !== undefined && this.#idle.length < this.#spares) this.#replenishSoon();
       // A caller is waiting now: the child must keep the event loop alive until it answers.
       child.ref();
       try {
@@ -448,6 +456,11 @@ export class Isolator {
         this.#discard(child);
         return;
       }
+      this.#replaceSoon();
+    } else if (child.calls >= Math.ceil(reuse.maxCalls * PREBOOT_AT) && !this.#prebooted.has(child)) {
+      // Start the replacement ahead of the limit: a start takes as long as hundreds of calls, and
+      // until it is ready the old child serves past its limit.
+      this.#prebooted.add(child);
       this.#replaceSoon();
     }
     this.#park(child, true);

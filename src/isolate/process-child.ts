@@ -12,6 +12,7 @@ import {
 } from "./child.js";
 import { diedOfV8OutOfMemory, isV8OutOfMemoryReport, oomKillCount } from "./oom-signals.js";
 import type { ChildMessage, RunMessage } from "./protocol.js";
+import { forget, reaperRunning, reapOnDeath } from "./reaper.js";
 import { newScratchFile } from "./scratch-names.js";
 
 export type { ChildOptions } from "./child.js";
@@ -64,6 +65,7 @@ export class ProcessChild implements IsolatedChild {
 
   constructor(options: ChildOptions) {
     trackMarker(this.marker);
+    const reaped = reaperRunning();
     const execArgv = [...options.execArgv];
     if (options.memoryLimitMb !== undefined) execArgv.push(`--max-old-space-size=${options.memoryLimitMb}`);
     this.child = fork(entry, [], {
@@ -71,9 +73,17 @@ export class ProcessChild implements IsolatedChild {
       serialization: "advanced",
       // A new process group (setsid), so the whole group can be killed at once.
       detached: process.platform !== "win32",
-      env: { ...(options.env ?? process.env), MEMKIT_ISOLATE_MARKER: this.marker },
+      env: {
+        ...(options.env ?? process.env),
+        MEMKIT_ISOLATE_MARKER: this.marker,
+        // With the caller's reaper running, the child needs no watchdog thread of its own.
+        MEMKIT_ISOLATE_WATCHDOG: reaped ? "0" : "1",
+      },
       stdio: ["ignore", options.output === "inherit" ? "inherit" : "ignore", "pipe", "ipc"],
     });
+    // (If the reaper went away between the check and now, this child has no watchdog: rare, and
+    // it still dies with the caller on a normal exit; close() and timeouts still reach it.)
+    if (reaped && this.child.pid !== undefined) reapOnDeath(this.child.pid);
     this.child.stderr?.setEncoding("utf8");
     this.child.stderr?.on("data", (chunk: string) => {
       this.stderr.push(chunk);
@@ -99,6 +109,9 @@ export class ProcessChild implements IsolatedChild {
       });
       this.child.once("exit", (code, signal) => {
         this.exited = true;
+        // What the child started dies with it, and its group id is no longer ours to kill.
+        this.killGroup();
+        if (this.child.pid !== undefined) forget(this.child.pid);
         const stderr = this.stderr.lines();
         if (!this.isReady) {
           const phase = code === NODE_BAD_OPTION ? "spawn" : "boot";
@@ -161,16 +174,20 @@ export class ProcessChild implements IsolatedChild {
 
   kill(): void {
     this.killedByUs = true;
+    if (this.exited) return;
+    this.killGroup();
+    this.child.kill("SIGKILL");
+  }
+
+  /** Kills the child's whole group: the child and anything it started that did not leave the group. */
+  private killGroup(): void {
     const { pid } = this.child;
-    if (pid !== undefined && process.platform !== "win32") {
-      try {
-        // The whole group: the child and anything it started that did not leave the group.
-        process.kill(-pid, "SIGKILL");
-      } catch {
-        // The group is already gone (or the runtime cannot signal groups): kill the child alone.
-      }
+    if (pid === undefined || process.platform === "win32") return;
+    try {
+      process.kill(-pid, "SIGKILL");
+    } catch {
+      // The group is already gone (or the runtime cannot signal groups): kill() ends the child alone.
     }
-    if (!this.exited) this.child.kill("SIGKILL");
   }
 
   ref(): void {

@@ -70,26 +70,36 @@ describe("process mode contains what would kill the caller", () => {
     expect(process.memoryUsage().rss - before).toBeLessThan(50 * 1024 * 1024);
   });
 
-  it("a caller killed with SIGKILL mid-call takes its busy child, the child's own children and its scratch files with it", async () => {
-    const pidFile = join(mkdtempSync(join(tmpdir(), "memkit-orphan-")), "pid");
-    const caller = spawn(process.execPath, [fixture("isolate-caller.mjs"), pidFile], { stdio: "ignore" });
-    const written = () => {
-      try {
-        return readFileSync(pidFile, "utf8").includes(" ");
-      } catch {
-        return false;
-      }
-    };
-    await until(written);
-    const [childPid, grandchildPid] = readFileSync(pidFile, "utf8").split(" ").map(Number) as [number, number];
-    expect(isRunning(childPid)).toBe(true);
-    expect(isRunning(grandchildPid)).toBe(true);
-    const scratch = () => readdirSync("/dev/shm").filter((name) => name.startsWith(`memkit-isolate-${caller.pid}-`));
-    expect(scratch().length).toBeGreaterThan(0);
-    caller.kill("SIGKILL");
-    // The watchdog polls every 200 ms; the test's timeout is the bound, not a wall-clock assertion.
-    await until(() => !isRunning(childPid) && !isRunning(grandchildPid) && scratch().length === 0);
-  });
+  // With `sh` on PATH the caller's reaper acts; without it each child's watchdog thread does.
+  it.each([
+    ["the reaper", process.env.PATH ?? ""],
+    ["the children's watchdog threads (no sh on PATH)", "/nonexistent"],
+  ])(
+    "a caller killed with SIGKILL mid-call takes its busy child, the child's own children and its scratch files with it (%s)",
+    async (_how, path) => {
+      const pidFile = join(mkdtempSync(join(tmpdir(), "memkit-orphan-")), "pid");
+      const caller = spawn(process.execPath, [fixture("isolate-caller.mjs"), pidFile], {
+        stdio: "ignore",
+        env: { ...process.env, PATH: path },
+      });
+      const written = () => {
+        try {
+          return readFileSync(pidFile, "utf8").includes(" ");
+        } catch {
+          return false;
+        }
+      };
+      await until(written);
+      const [childPid, grandchildPid] = readFileSync(pidFile, "utf8").split(" ").map(Number) as [number, number];
+      expect(isRunning(childPid)).toBe(true);
+      expect(isRunning(grandchildPid)).toBe(true);
+      const scratch = () => readdirSync("/dev/shm").filter((name) => name.startsWith(`memkit-isolate-${caller.pid}-`));
+      expect(scratch().length).toBeGreaterThan(0);
+      caller.kill("SIGKILL");
+      // The watchdog polls every 200 ms; the test's timeout is the bound, not a wall-clock assertion.
+      await until(() => !isRunning(childPid) && !isRunning(grandchildPid) && scratch().length === 0);
+    },
+  );
 
   it("a timeout kills the child's whole process group (a sleep it started too)", async () => {
     const pidFile = join(mkdtempSync(join(tmpdir(), "memkit-group-")), "pid");
