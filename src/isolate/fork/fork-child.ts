@@ -79,18 +79,22 @@ export class ForkChild implements IsolatedChild {
     const answer = answers.take();
     const payload = serialize({ ...message, answer } satisfies ForkRequest);
     if (message.task.kind === "module") this.#lease.sawModule(message.task.url);
+    let orphaned = false;
     try {
       const template = await this.#pick();
       if (typeof template === "string") return this.#notRun(template);
       this.#template = template;
       this.#call = template.fork(message.id, payload);
       const end = await this.#call.ended;
+      // A child orphaned by its template's death is killed by the kernel, but is not reaped by
+      // anyone who tells us: never hand its answer file to another call.
+      orphaned = end.kind === "orphaned";
       // A child that died abnormally may have written V8's out-of-memory report just before: it
       // is in the stderr pipe already (written before the exit), read in this same loop turn.
       if (end.kind !== "exited" || end.code !== 0) await new Promise((resolve) => setImmediate(resolve));
       return this.#outcome(end, answer, message.id);
     } finally {
-      answers.give(answer);
+      answers.give(answer, orphaned);
       this.exited = true;
       // The last call in flight no longer needs the template to keep the event loop alive.
       if (this.#template.active === 0) this.#template.unref();
