@@ -136,6 +136,11 @@ describe.runIf(linux)("fork mode outcomes, with exact execution states", () => {
     expect(exited).toMatchObject({ code: "ERR_MEMKIT_ISOLATE_EXITED", exitCode: 3, execution: "ran" });
   });
 
+  it("a promise nothing can settle (the child's event loop ran dry) is IsolateExitedError, ran, not a hang", async () => {
+    const error = await failure(isolator.run(() => new Promise(() => {})));
+    expect(error).toMatchObject({ code: "ERR_MEMKIT_ISOLATE_EXITED", exitCode: 0, execution: "ran" });
+  });
+
   it("abort() is SIGABRT and a real stack-overflow segfault is SIGSEGV, both may-have-run", async () => {
     const aborted = await failure(isolator.run(() => process.abort()));
     expect(aborted).toMatchObject({ code: "ERR_MEMKIT_ISOLATE_CRASHED", signal: "SIGABRT", execution: "may-have-run" });
