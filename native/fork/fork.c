@@ -11,17 +11,18 @@
  *     +----------+----------+-----------+------------------+
  *     | u32 type | u32 id   | u32 bytes | payload (bytes)  |   type 1 = FORK, 2 = KILL
  *     +----------+----------+-----------+------------------+
- *   template -> caller, on fd `out`, fixed 16-byte records (written whole: pipes keep writes of
- *   at most PIPE_BUF bytes together, so a record never interleaves):
+ *   template -> caller, on fd `out`, fixed 16-byte records, each in one write() by the template
+ *   alone (its children close their copy of `out`):
  *     +----------+----------+----------+-------------+
  *     | u32 type | u32 id   | i32 pid  | i32 status  |   1 READY, 2 FORKED, 3 EXITED (raw wait
  *     +----------+----------+----------+-------------+   status), 4 FORK_FAILED (status = errno)
  *
  * serve() never returns in the template: it blocks in a poll() loop that forks on request, reaps
  * children when SIGCHLD writes to a self-pipe (Node has helper threads even with
- * --single-threaded, so a signal blocked in this thread only would go to one of them and be lost:
- * a handler runs in whichever thread gets it) and reports each fork and each exit. It returns only in a forked
- * child, with the request's id and payload, after making the child safe to run JavaScript:
+ * --single-threaded, so a signal blocked in this thread only would go to one of them and be
+ * lost: a handler runs in whichever thread gets it) and reports each fork and each exit. It
+ * returns only in a forked child, with the request's id and payload, after making the child safe
+ * to run JavaScript:
  *   - V8 marks its heap MADV_DONTFORK; the template undoes that once, before its first fork
  *     (its JavaScript never runs again, so the mappings do not change afterwards);
  *   - the child gets its own process group (the caller's kill reaches its descendants),
