@@ -227,6 +227,19 @@ describe.runIf(linux)("fork mode outcomes, with exact execution states", () => {
   });
 });
 
+describe.runIf(linux)("fork mode with several isolators sharing one template", () => {
+  it("calls of two isolators (both numbering their calls from 1) never take each other's answers", async () => {
+    const options = { env: { ...process.env, MEMKIT_TEST_SHARED: String(Math.random()) } };
+    const [a, b] = [make(options), make(options)];
+    expect(await Promise.all([a.run(() => "a"), b.run(() => "b")])).toEqual(["a", "b"]);
+    const c = make(options);
+    const d = make(options);
+    expect(await c.run(() => "stale")).toBe("stale");
+    // d's first call has the same number as c's, and leaves no answer of its own.
+    expect(await failure(d.run(() => process.exit(0)))).toMatchObject({ code: "ERR_MEMKIT_ISOLATE_EXITED" });
+  });
+});
+
 describe.runIf(linux)("fork mode under concurrent calls", () => {
   it("40 concurrent mixed calls each settle as themselves; no zombies; fds back to baseline", async () => {
     await mixedCalls(make({ maxConcurrency: 8 }), 40);

@@ -10,17 +10,25 @@ import type { ForkCall, ForkEnd, ForkTemplate } from "./template.js";
 import { leaseTemplate, type TemplateLease } from "./templates.js";
 
 const NODE_BAD_OPTION = 9;
+let nextTag = 1;
+
+/** A call tag unique in this process (see `ForkRequest.tag`). */
+function takeTag(): number {
+  const tag = nextTag;
+  nextTag = nextTag >= 0xffffffff ? 1 : nextTag + 1;
+  return tag;
+}
 // Answer files: one per call in flight, reused, created exclusively by this process.
 const answers = new ScratchFiles();
 
 type Answer = { kind: "message"; message: ChildMessage } | { kind: "entered" | "none" };
 
 /** What the child left in its answer file: its message, only the "entered" mark, or nothing of this call. */
-function readAnswer(path: string, id: number): Answer {
+function readAnswer(path: string, tag: number): Answer {
   const fd = openSync(path, "r");
   try {
     const head = Buffer.alloc(ANSWER_HEAD);
-    if (readSync(fd, head, 0, ANSWER_HEAD, 0) < ANSWER_HEAD || head.readUInt32LE(4) !== id) return { kind: "none" };
+    if (readSync(fd, head, 0, ANSWER_HEAD, 0) < ANSWER_HEAD || head.readUInt32LE(4) !== tag) return { kind: "none" };
     if (head.readUInt32LE(0) === ENTERED_MAGIC) return { kind: "entered" };
     if (head.readUInt32LE(0) !== ANSWER_MAGIC) return { kind: "none" };
     const body = Buffer.allocUnsafe(head.readUInt32LE(8));
@@ -77,14 +85,15 @@ export class ForkChild implements IsolatedChild {
     this.calls++;
     // Throws at once (DataCloneError) when the arguments cannot be serialized: nothing forked.
     const answer = answers.take();
-    const payload = serialize({ ...message, answer } satisfies ForkRequest);
+    const tag = takeTag();
+    const payload = serialize({ ...message, answer, tag } satisfies ForkRequest);
     if (message.task.kind === "module") this.#lease.sawModule(message.task.url);
     let orphaned = false;
     try {
       const template = await this.#pick();
       if (typeof template === "string") return this.#notRun(template);
       this.#template = template;
-      this.#call = template.fork(message.id, payload);
+      this.#call = template.fork(tag, payload);
       const end = await this.#call.ended;
       // A child orphaned by its template's death is killed by the kernel, but is not reaped by
       // anyone who tells us: never hand its answer file to another call.
@@ -92,7 +101,7 @@ export class ForkChild implements IsolatedChild {
       // A child that died abnormally may have written V8's out-of-memory report just before: it
       // is in the stderr pipe already (written before the exit), read in this same loop turn.
       if (end.kind !== "exited" || end.code !== 0) await new Promise((resolve) => setImmediate(resolve));
-      return this.#outcome(end, answer, message.id);
+      return this.#outcome(end, answer, tag);
     } finally {
       answers.give(answer, orphaned);
       this.exited = true;
@@ -123,17 +132,21 @@ export class ForkChild implements IsolatedChild {
     return { type: "exit", exit: { code, signal, stderr: reason, outOfMemory: undefined }, entered: false };
   }
 
-  #outcome(end: ForkEnd, answer: string, id: number): CallOutcome {
+  #outcome(end: ForkEnd, answer: string, tag: number): CallOutcome {
     const oomKills = this.#oomKillsAtStart;
-    if (end.kind === "not-run") {
+    const left = readAnswer(answer, tag);
+    // "not-run" only if the child never marked its answer file: a template stopped between its
+    // fork and its report can leave a child that did run.
+    if (end.kind === "not-run" && left.kind === "none") {
       return this.#notRun(`${end.reason}\n${this.#template.stderr.lines()}`, end.code, end.signal);
     }
-    const left = readAnswer(answer, id);
+    if (end.kind === "not-run" && left.kind === "message") return left.message as CallOutcome;
     if (left.kind === "message" && end.kind === "exited" && end.code === 0) return left.message as CallOutcome;
     const code = end.kind === "exited" ? end.code : null;
     const signal = end.kind === "exited" ? end.signal : "SIGKILL";
     const stderr = this.#template.stderr.lines();
-    const heap = diedOfV8OutOfMemory(this.#template.outOfMemory(end.pid), code, signal);
+    const pid = end.kind === "not-run" ? undefined : end.pid;
+    const heap = pid !== undefined && diedOfV8OutOfMemory(this.#template.outOfMemory(pid), code, signal);
     const after = oomKillCount();
     const system =
       signal === "SIGKILL" && !this.#killedByUs && oomKills !== undefined && after !== undefined && after > oomKills;

@@ -7,6 +7,12 @@ import type { RunMessage } from "../protocol.js";
  */
 export interface ForkRequest extends RunMessage {
   readonly answer: string;
+  /**
+   * Unique in the caller's process (isolators number their calls from 1 each, and share
+   * templates): names the call to the template and in the answer file's header, so neither a
+   * stale answer nor another isolator's call can be taken for this one.
+   */
+  readonly tag: number;
 }
 
 /** Frame types the caller sends to the template (see native/fork/fork.c). */

@@ -46,7 +46,7 @@ function binary(value: unknown, threshold: number): { bytes: Uint8Array; view: s
 function markEntered(request: ForkRequest): void {
   const head = Buffer.alloc(ANSWER_HEAD);
   head.writeUInt32LE(ENTERED_MAGIC, 0);
-  head.writeUInt32LE(request.id, 4);
+  head.writeUInt32LE(request.tag, 4);
   writeAll(request.answer, [head], true);
 }
 
@@ -61,7 +61,7 @@ function answer(request: ForkRequest, message: ChildMessage): void {
   }
   const head = Buffer.allocUnsafe(ANSWER_HEAD);
   head.writeUInt32LE(ANSWER_MAGIC, 0);
-  head.writeUInt32LE(request.id, 4);
+  head.writeUInt32LE(request.tag, 4);
   head.writeUInt32LE(body.length, 8);
   writeAll(request.answer, [head, body], true);
 }
@@ -127,7 +127,8 @@ async function warmUp(): Promise<void> {
         stats: i > 0,
         scratch: undefined,
         answer,
-      };
+        tag: i,
+      } satisfies ForkRequest;
       await runCall(deserialize(serialize(request)) as ForkRequest);
     }
   } finally {

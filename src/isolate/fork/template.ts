@@ -19,6 +19,7 @@ import {
 const entry = fileURLToPath(new URL("./template-main.js", import.meta.url));
 const PAGE = 4096;
 const KILL_GRACE_MS = 1000;
+const DRAIN_MS = 250;
 /** The V8 flags that make a Node process safe to fork (see native/fork/fork.c). */
 export const TEMPLATE_FLAGS = ["--single-threaded", "--v8-pool-size=0"] as const;
 const OUT_OF_MEMORY = /heap out of memory|Reached heap limit|Allocation failed - JavaScript heap/i;
@@ -108,13 +109,25 @@ export class ForkTemplate {
           resolve();
         }),
       );
+      let settled = false;
       const ended = (code: number | null, signal: string | null, cause?: unknown) => {
-        if (this.exited) return;
         this.exited = true;
+        if (settled) return;
+        settled = true;
         reject({ code, signal, stderr: this.stderr.lines(), cause });
         this.#onExit(code, signal);
       };
-      this.#child.once("exit", (code, signal) => ended(code, signal));
+      // Records the template wrote before it died (a FORKED, an EXITED) may still be unread when
+      // its exit is seen: read them all first, so each call is settled by what really happened.
+      const drained = new Promise<void>((resolve) => {
+        this.#records.once("end", resolve);
+        this.#records.once("close", resolve);
+        setTimeout(resolve, DRAIN_MS);
+      });
+      this.#child.once("exit", (code, signal) => {
+        this.exited = true;
+        void drained.then(() => ended(code, signal));
+      });
       // spawn itself failed (EAGAIN, ENOMEM): there may be no "exit" event.
       this.#child.once("error", (error) => ended(null, null, error));
     });
