@@ -8,15 +8,10 @@ import { runTask, serializeError, startStats, taskOrigin } from "./run-task.js";
 import { findUnserializable } from "./serializable.js";
 import { startParentWatchdog } from "./watchdog.js";
 
-const send = (message: ChildMessage) =>
-  new Promise<void>((resolve, reject) => {
-    try {
-      // With advanced serialization this throws at once when the message cannot be cloned.
-      process.send?.(message, undefined, {}, () => resolve());
-    } catch (error) {
-      reject(error);
-    }
-  });
+/** Sends a message; with advanced serialization this throws at once when it cannot be cloned. */
+const send = (message: ChildMessage): void => {
+  process.send?.(message);
+};
 
 /**
  * Writes a large binary result as raw bytes into the parent's scratch file (shared memory),
@@ -63,22 +58,22 @@ async function handle(message: RunMessage): Promise<void> {
   if (!outcome.ok) {
     const error = serializeError(outcome.error);
     if (outcome.phase === "load") {
-      await send({ type: "load-failed", id: message.id, module: taskOrigin(message.task), error });
-    } else await send({ type: "threw", id: message.id, error, stats: stats() });
+      send({ type: "load-failed", id: message.id, module: taskOrigin(message.task), error });
+    } else send({ type: "threw", id: message.id, error, stats: stats() });
     return;
   }
   const large = message.scratch === undefined ? undefined : binary(outcome.value, message.fileThreshold);
   if (large !== undefined && message.scratch !== undefined) {
     writeScratch(message.scratch, large.bytes);
     const { length } = large.bytes;
-    await send({ type: "file", id: message.id, file: message.scratch, length, view: large.view, stats: stats() });
+    send({ type: "file", id: message.id, file: message.scratch, length, view: large.view, stats: stats() });
     return;
   }
   try {
-    await send({ type: "value", id: message.id, value: outcome.value, stats: stats() });
+    send({ type: "value", id: message.id, value: outcome.value, stats: stats() });
   } catch {
     const found = findUnserializable(outcome.value, "result") ?? { path: "result", detail: "not cloneable" };
-    await send({ type: "unserializable", id: message.id, ...found, stats: stats() });
+    send({ type: "unserializable", id: message.id, ...found, stats: stats() });
   }
 }
 

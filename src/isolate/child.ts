@@ -135,3 +135,27 @@ export class PendingCalls {
     this.enteredIds.clear();
   }
 }
+
+/**
+ * A child whose runtime refused to start it synchronously (a spawn that threw): it is never
+ * ready, and a call on it settles with its exit, so the isolator reports `IsolateStartError`
+ * (phase "spawn") like any other failed start.
+ */
+export function failedChild(mode: string, cause: unknown): IsolatedChild {
+  const failure: StartFailure = { phase: "spawn", code: null, signal: null, stderr: "", cause };
+  const ready = Promise.reject(failure);
+  ready.catch(() => {});
+  const exit: ChildExit = { code: null, signal: null, stderr: "", outOfMemory: undefined };
+  return {
+    mode,
+    ready,
+    isReady: false,
+    calls: 0,
+    exited: true,
+    call: () => Promise.resolve({ type: "exit", exit, entered: false }),
+    kill() {},
+    ref() {},
+    unref() {},
+    rssBytes: () => undefined,
+  };
+}

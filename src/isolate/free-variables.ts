@@ -7,7 +7,13 @@
  * not counted as uses, so it may miss a free variable but never refuses a working function.
  */
 
-type Token = { readonly kind: "name" | "punct" | "other"; readonly text: string };
+type Token = {
+  readonly kind: "name" | "punct" | "other";
+  readonly text: string;
+  /** A `)` closing the condition of `if`/`while`/`for`/`with`: a `/` after it starts a regex. */
+  readonly control?: boolean;
+};
+const CONTROL = new Set(["if", "while", "for", "with"]);
 
 const KEYWORDS = new Set(
   (
@@ -52,12 +58,15 @@ function regexAllowed(prev: Token | undefined): boolean {
   if (prev === undefined) return true;
   if (prev.kind === "name") return KEYWORDS.has(prev.text) && REGEX_AFTER_WORD.has(prev.text);
   if (prev.kind === "other") return false;
-  return prev.text !== ")" && prev.text !== "]";
+  if (prev.text === ")") return prev.control === true;
+  return prev.text !== "]";
 }
 
 /** Splits source text into names and punctuation, skipping comments, strings, regexes and template text. */
 export function tokenize(src: string): Token[] {
   const tokens: Token[] = [];
+  // For each open parenthesis: whether it opened the condition of a control statement.
+  const parens: boolean[] = [];
   // Brace depths at which a template literal's `${` was opened, to resume the template at its `}`.
   const templates: number[] = [];
   let depth = 0;
@@ -140,7 +149,10 @@ export function tokenize(src: string): Token[] {
             : c;
       if (text === "{") depth++;
       if (text === "}") depth--;
-      tokens.push({ kind: "punct", text });
+      const prev = tokens[tokens.length - 1];
+      if (text === "(") parens.push(prev?.kind === "name" && CONTROL.has(prev.text));
+      if (text === ")" && parens.pop() === true) tokens.push({ kind: "punct", text, control: true });
+      else tokens.push({ kind: "punct", text });
       i += text.length;
     }
   }
@@ -195,9 +207,11 @@ function declaredNames(tokens: readonly Token[]): Set<string> {
         }
       }
     }
-    // var/let/const lists, up to the end of the statement (or of the enclosing group).
+    // var/let/const lists: the names in each binding (patterns included), not in the initializers,
+    // up to the end of the statement (or of the enclosing group).
     if (t.kind === "name" && (t.text === "var" || t.text === "let" || t.text === "const")) {
       let depth = 0;
+      let binding = true;
       for (let j = k + 1; j < tokens.length; j++) {
         const p = tokens[j] as Token;
         if (p.kind === "punct" && OPEN[p.text] !== undefined) depth++;
@@ -205,7 +219,11 @@ function declaredNames(tokens: readonly Token[]): Set<string> {
           if (depth === 0) break;
           depth--;
         } else if (depth === 0 && p.kind === "punct" && p.text === ";") break;
-        if (p.kind === "name") declared.add(p.text);
+        else if (depth === 0 && p.kind === "punct" && p.text === "=") binding = false;
+        else if (depth === 0 && p.kind === "punct" && p.text === ",") binding = true;
+        // `for (const x of xs)`: the binding ends at `of` / `in`.
+        else if (depth === 0 && p.kind === "name" && (p.text === "of" || p.text === "in")) binding = false;
+        if (binding && p.kind === "name") declared.add(p.text);
       }
     }
   });
@@ -224,8 +242,9 @@ function isUse(tokens: readonly Token[], k: number): boolean {
     ["typeof", "break", "continue", "get", "set", "static", "async", "function", "class"].includes(prev.text)
   )
     return false;
-  // An object key or a label (`a: 1`, `loop: for`), or the `b` of a ternary (not counted: cautious).
-  if (next?.kind === "punct" && next.text === ":") return false;
+  // An object key or a label (`{ a: 1 }`, `loop: for`); the `b` of `a ? b : c` is a use.
+  const keyPosition = prev === undefined || (prev.kind === "punct" && ["{", ",", ";", "}"].includes(prev.text));
+  if (next?.kind === "punct" && next.text === ":" && keyPosition) return false;
   // A class field without an initializer (`class A { count; }`), or a bare `name;` statement.
   if (
     prev?.kind === "punct" &&
@@ -253,9 +272,13 @@ function isUse(tokens: readonly Token[], k: number): boolean {
 export function freeVariables(source: string, isGlobal: (name: string) => boolean): string[] {
   const tokens = tokenize(source);
   const declared = declaredNames(tokens);
+  // A name the function tests with `typeof` may be used only where it exists: never refused.
+  const guarded = new Set(
+    tokens.filter((t, k) => t.kind === "name" && tokens[k - 1]?.text === "typeof").map((t) => t.text),
+  );
   const free = new Set<string>();
   tokens.forEach((t, k) => {
-    if (isUse(tokens, k) && !declared.has(t.text) && !isGlobal(t.text)) free.add(t.text);
+    if (isUse(tokens, k) && !declared.has(t.text) && !guarded.has(t.text) && !isGlobal(t.text)) free.add(t.text);
   });
   return [...free];
 }

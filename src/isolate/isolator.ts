@@ -13,7 +13,7 @@ import type {
   ReusePolicy,
 } from "./isolator-options.js";
 import { rssAllowance } from "./oom-signals.js";
-import { type KillReason, type Settled, settle, startError } from "./outcome.js";
+import { addClosureHint, type KillReason, type Settled, settle, startError } from "./outcome.js";
 import type { Task } from "./protocol.js";
 import { type ChildFactory, runtimeFor, runtimeNames } from "./runtimes.js";
 import { ScratchFiles } from "./scratch.js";
@@ -354,7 +354,7 @@ export class Isolator {
     const limitMb = this.#limitMb;
     // Resident memory is read (from /proc) only when a limit or the figures need it.
     const watch = this.#watch(child, timeoutMs, signal, limitMb, limitMb !== undefined || statsRequested);
-    const scratch = child.mode === "process" || child.mode === "fork" ? this.#scratch.take() : undefined;
+    const scratch = child.mode === "process" || child.mode === "fork" ? this.#scratch.tryTake() : undefined;
     let outcome: CallOutcome;
     try {
       const id = this.#nextId++;
@@ -385,7 +385,10 @@ export class Isolator {
     }
     const dead = watch.killed() !== undefined || outcome.type === "exit";
     this.#afterCall(child, dead, settled.ok ? settled.stats?.heapUsedBytes : undefined);
-    if (!settled.ok) throw settled.error;
+    if (!settled.ok) {
+      if (task.kind === "source" && outcome.type === "threw") addClosureHint(settled.error);
+      throw settled.error;
+    }
     const stats = settled.stats;
     return {
       value: settled.value,
@@ -426,7 +429,6 @@ export class Isolator {
             if (rss > peakRss) peakRss = rss;
             if (limitMb !== undefined && rss - rssStart > rssAllowance(limitMb)) stop({ kind: "rss", limitMb });
           }, 20);
-    child.ref();
     return {
       stop() {
         if (timer !== undefined) clearTimeout(timer);

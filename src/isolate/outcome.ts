@@ -134,3 +134,18 @@ export function settle(
     }
   }
 }
+
+/**
+ * A `ReferenceError` for a name the child does not have, thrown by a function sent as source
+ * text, most likely means the function used a variable of the caller's scope that the check
+ * before spawning let through (it errs on the side of letting functions through). The error
+ * stays itself; it gains a `hint` naming the variable and the two fixes.
+ */
+export function addClosureHint(error: unknown): void {
+  if (!(error instanceof ReferenceError)) return;
+  const name = /^(\S+) is not defined$/.exec(error.message)?.[1];
+  if (name === undefined || "hint" in error) return;
+  Object.assign(error, {
+    hint: `\`${name}\` does not exist in the child: if it is a variable of the caller's scope, pass it as an argument ({ args: [${name}] }) or move the code into a module and use { module, export }`,
+  });
+}

@@ -30,10 +30,18 @@ const probe = async (source: string, iterations: number, warmup: number): Promis
   // biome-ignore lint/security/noGlobalEval: isolate runs caller-supplied source by design, inside the isolated child
   const evaluate = globalThis.eval;
   const fn = evaluate(`(${source}\n)`) as (i: number) => unknown;
-  const gc = (globalThis as { gc?: () => void }).gc as () => void;
+  // A process gets --expose-gc; a worker may not take that flag, so it turns it on at run time.
+  let gc = (globalThis as { gc?: () => void }).gc;
+  if (gc === undefined) {
+    const v8 = process.getBuiltinModule("node:v8") as typeof import("node:v8");
+    const vm = process.getBuiltinModule("node:vm") as typeof import("node:vm");
+    v8.setFlagsFromString("--expose-gc");
+    gc = vm.runInNewContext("gc") as () => void;
+  }
+  const collect = gc;
   const heap = () => {
-    gc();
-    gc();
+    collect();
+    collect();
     return process.memoryUsage().heapUsed;
   };
   for (let i = 0; i < warmup; i++) await fn(i);
@@ -82,7 +90,8 @@ export async function probeLeak(
   const isolator = new Isolator({
     mode: options.mode ?? "process",
     spares: 0,
-    execArgv: ["--expose-gc"],
+    // Workers refuse --expose-gc in execArgv (the probe turns it on inside instead).
+    execArgv: (options.mode ?? "process") === "process" ? ["--expose-gc"] : [],
     output: "ignore",
   });
   try {

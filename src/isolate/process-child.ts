@@ -168,8 +168,11 @@ export class ProcessChild implements IsolatedChild {
 
   call(message: RunMessage): Promise<CallOutcome> {
     this.calls++;
-    // send() throws synchronously (DataCloneError) when the arguments cannot be serialized.
-    return this.pending.start(message.id, () => this.child.send(message));
+    // send() throws synchronously (DataCloneError) when the arguments cannot be serialized. A
+    // child whose channel already closed is dying: the call then settles with its exit (not run).
+    return this.pending.start(message.id, () => {
+      if (this.child.connected) this.child.send(message);
+    });
   }
 
   kill(): void {

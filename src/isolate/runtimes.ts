@@ -1,4 +1,4 @@
-import type { ChildOptions, IsolatedChild } from "./child.js";
+import { type ChildOptions, failedChild, type IsolatedChild } from "./child.js";
 import { ForkChild } from "./fork/fork-child.js";
 import { ProcessChild } from "./process-child.js";
 import { WorkerChild } from "./worker-child.js";
@@ -22,9 +22,20 @@ export function registerRuntime(mode: string, factory: ChildFactory): void {
   runtimes.set(mode, factory);
 }
 
-/** @internal The factory for `mode`, or undefined when no runtime has that name. */
+/**
+ * @internal The factory for `mode` (undefined when no runtime has that name). A runtime that
+ * throws while starting a child gives a child that failed to start, never an exception.
+ */
 export function runtimeFor(mode: string): ChildFactory | undefined {
-  return runtimes.get(mode);
+  const factory = runtimes.get(mode);
+  if (factory === undefined) return undefined;
+  return (options) => {
+    try {
+      return factory(options);
+    } catch (error) {
+      return failedChild(mode, error);
+    }
+  };
 }
 
 /** @internal The names of every registered runtime. */

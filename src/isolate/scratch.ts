@@ -71,6 +71,18 @@ export class ScratchFiles {
     return path;
   }
 
+  /**
+   * Like `take`, or undefined when no file can be made (shared memory full, no descriptors left):
+   * large results then travel over the IPC pipe instead, slower but intact.
+   */
+  tryTake(): string | undefined {
+    try {
+      return this.take();
+    } catch {
+      return undefined;
+    }
+  }
+
   /** Gives a path back after its call settled, or removes its file when `drop` (or when it was removed for being large). */
   give(path: string, drop = false): void {
     if (drop) this.remove(path);

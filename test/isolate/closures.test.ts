@@ -23,6 +23,14 @@ describe("closures", () => {
     const limit = 3;
     const error = await failure(isolator.run(() => secret.repeat(limit)));
     expect(error).toMatchObject({ code: "ERR_MEMKIT_ISOLATE_INVALID_FUNCTION", freeVariables: ["secret", "limit"] });
+    // Inside an initializer, a ternary or a nested arrow too.
+    const inner = await failure(
+      isolator.run(() => {
+        const pick = (flag: boolean) => (flag ? secret : String(limit));
+        return pick(true);
+      }),
+    );
+    expect(inner).toMatchObject({ freeVariables: ["secret", "limit"] });
     expect(executionOf(error)).toBe("not-run");
     // The first fix the message names works: pass them as arguments.
     expect(await isolator.run((s: string, n: number) => s.repeat(n), { args: [secret, limit] })).toBe(secret.repeat(3));
@@ -86,6 +94,10 @@ describe("closures", () => {
     const value = await isolator.run(
       async ({ a, b: [c = 0, ...rest] = [1] }: { a: number; b?: number[] }, d: number = a + 1, ...more: number[]) => {
         // comment mentioning outerName, and a string "outerName", and /outerName regex/
+        if (a) /regexAfterCondition/.test("x");
+        // @ts-expect-error -- `window` does not exist in Node: the typeof guard is what is tested
+        const guarded = typeof window !== "undefined" ? window : globalThis;
+        const division = a / 2 / 1;
         const re = /outer[Nn]ame \/ (with) {braces}/g;
         let total = a + c + d + rest.length + more.length;
         var hoisted = 1;
@@ -135,12 +147,36 @@ describe("closures", () => {
         // @ts-expect-error -- deliberately undeclared: `typeof` of an unknown name is legal and must not be refused
         const kind = typeof notDefinedAnywhere;
         total += helper(1) + Local.make().method(1) + obj.method() + (await arrow(1)) + single(1) + [...gen()].length;
-        return { total, tpl: tpl.length > 0, kind, re: re.source.length > 0 };
+        return {
+          total: total + division,
+          tpl: tpl.length > 0,
+          kind,
+          re: re.source.length > 0,
+          guarded: guarded === globalThis,
+        };
       },
       { args: [{ a: 1, b: [2, 3] }, 5, 6] as [{ a: number; b?: number[] }, number, number] },
     );
-    expect(value).toMatchObject({ tpl: true, kind: "undefined", re: true });
+    expect(value).toMatchObject({ tpl: true, kind: "undefined", re: true, guarded: true });
     expect(value.total).toBeGreaterThan(0);
+  });
+});
+
+describe("a closure the check lets through", () => {
+  it("comes back as its own ReferenceError, with a hint naming the variable", async () => {
+    // A name reached through `typeof` is never refused before spawning, since it may be guarded.
+    const error = await failure(
+      isolator.run(
+        (always: boolean) => {
+          // @ts-expect-error -- deliberately undeclared: the child has no `callerOnly`
+          if (typeof callerOnly === "string" || always) return callerOnly;
+        },
+        { args: [true] },
+      ),
+    );
+    expect(error).toBeInstanceOf(ReferenceError);
+    expect(executionOf(error)).toBe("ran");
+    expect(error.hint).toEqual(expect.stringContaining("callerOnly"));
   });
 });
 

@@ -108,6 +108,12 @@ describe("outcomes only a process can show", () => {
     expect(error).toMatchObject({ code: "ERR_MEMKIT_ISOLATE_CRASHED", signal: "SIGKILL", execution: "may-have-run" });
   });
 
+  it("an environment the OS refuses (one variable past 128 KiB) is IsolateStartError (spawn), not-run", async () => {
+    const error = await failure(make({ spares: 0, env: { HUGE: "x".repeat(200_000) } }).run(() => 1));
+    expect(error).toMatchObject({ code: "ERR_MEMKIT_ISOLATE_START_FAILED", phase: "spawn", execution: "not-run" });
+    expect(error.cause).toMatchObject({ code: "E2BIG" });
+  });
+
   it("a preload that throws is IsolateStartError (boot), not-run", async () => {
     const preload = join(scratch, "preload.cjs");
     writeFileSync(preload, 'throw new Error("preload failed");\n');
