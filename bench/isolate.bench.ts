@@ -12,6 +12,7 @@ import { Isolator } from "memkit/isolate";
 import { Piscina } from "piscina";
 import { Tinypool } from "tinypool";
 import { type Contender, runBenchmark } from "./harness.js";
+import { forkGroups } from "./isolate/fork.js";
 import { cpuWithChildren, percentile, throughput, timeCalls } from "./isolate/manual.js";
 import double from "./isolate/pool-task.js";
 
@@ -207,4 +208,5 @@ await runBenchmark("isolate", [
     contenders: reuseRows,
   },
   { name: "64 MiB Float64Array result, per call", contenders: transfers },
+  ...(await forkGroups()),
 ]);

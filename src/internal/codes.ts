@@ -71,6 +71,8 @@ export const ErrorCodes = {
   FOREIGN_ALLOCATOR: "ERR_MEMKIT_FOREIGN_ALLOCATOR",
   /** `fromRaw` was given a pointer a handle already owns (memkit/ffi). */
   ALREADY_OWNED: "ERR_MEMKIT_ALREADY_OWNED",
+  /** memkit/isolate's fork mode cannot run here (not Linux, or its native addon cannot load). (fork, issue 15) */
+  ISOLATE_FORK_UNAVAILABLE: "ERR_MEMKIT_ISOLATE_FORK_UNAVAILABLE",
 } as const;
 
 /** One of the stable `ERR_MEMKIT_*` codes. */

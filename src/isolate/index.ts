@@ -18,6 +18,7 @@ export {
   type StartPhase,
 } from "./errors.js";
 export { executionOf } from "./execution.js";
+export { IsolateForkUnavailableError } from "./fork/unavailable-error.js";
 export { type IsolateOptions, isolate, isolateWithStats, shutdownIsolate } from "./isolate.js";
 export {
   type CallOptions,

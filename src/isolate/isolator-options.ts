@@ -1,5 +1,8 @@
-/** Where isolated code runs: a fresh Node process (default) or a fresh worker thread. */
-export type IsolateMode = "process" | "worker";
+/**
+ * Where isolated code runs: a fresh Node process (default), a fresh worker thread, or (Linux) a
+ * fresh copy-on-write fork of a template process that memkit keeps started (`"fork"`).
+ */
+export type IsolateMode = "process" | "worker" | "fork";
 
 /** When a child may serve another call instead of being discarded. */
 export interface ReusePolicy {
@@ -21,6 +24,13 @@ export interface ReusePolicy {
 export interface IsolatorOptions {
   /** @defaultValue "process" */
   readonly mode?: IsolateMode;
+  /**
+   * Fork mode only: what to do where fork mode cannot run (not Linux, or its native addon cannot
+   * load). By default the constructor throws `IsolateForkUnavailableError`; `"process"` runs in
+   * process mode instead. (fork, issue 15)
+   * @defaultValue undefined (throw)
+   */
+  readonly fallback?: "process";
   /** Children kept started and idle, so a call does not wait for a cold start. @defaultValue 1 */
   readonly spares?: number;
   /** Reuse children across calls (trading freshness for throughput); off by default: one call per child. */

@@ -3,6 +3,7 @@ import { InvalidArgumentError } from "../internal/errors.js";
 import { checkSize } from "../internal/validate.js";
 import type { CallOutcome, ChildOptions, IsolatedChild, StartFailure } from "./child.js";
 import { IsolateAbortedError, IsolateSerializationError } from "./errors.js";
+import { forkModeFor } from "./fork/fallback.js";
 import type {
   CallOptions,
   CallStats,
@@ -103,9 +104,10 @@ export class Isolator {
    * @param options Mode, spares, reuse policy, limits, environment.
    * @throws {InvalidArgumentError} ERR_MEMKIT_INVALID_ARGUMENT for an unknown mode or a bad env/execArgv.
    * @throws {InvalidSizeError} ERR_MEMKIT_INVALID_SIZE for an out-of-range number.
+   * @throws {IsolateForkUnavailableError} ERR_MEMKIT_ISOLATE_FORK_UNAVAILABLE for `mode: "fork"` where it cannot run (unless `fallback: "process"`).
    */
   constructor(options: IsolatorOptions = {}) {
-    const mode = options.mode ?? "process";
+    const mode = forkModeFor(options.mode ?? "process", options.fallback);
     const factory = runtimeFor(mode);
     if (factory === undefined)
       throw new InvalidArgumentError(`mode must be one of ${runtimeNames().join(", ")}; got ${String(mode)}`);
@@ -352,7 +354,7 @@ export class Isolator {
     const limitMb = this.#limitMb;
     // Resident memory is read (from /proc) only when a limit or the figures need it.
     const watch = this.#watch(child, timeoutMs, signal, limitMb, limitMb !== undefined || statsRequested);
-    const scratch = child.mode === "process" ? this.#scratch.tryTake() : undefined;
+    const scratch = child.mode === "process" || child.mode === "fork" ? this.#scratch.tryTake() : undefined;
     let outcome: CallOutcome;
     try {
       const id = this.#nextId++;

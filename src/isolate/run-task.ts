@@ -41,9 +41,17 @@ function pick(module: Record<string, unknown>, task: Extract<Task, { kind: "modu
   return fn as Fn;
 }
 
+/**
+ * Modules already imported by this process, by URL (fork mode's template fills it before it
+ * forks): a call takes the export from here instead of going through `import()` again, whose
+ * loader machinery would run cold in every forked child.
+ */
+export const preloadedModules: Map<string, Record<string, unknown>> = new Map();
+
 async function load(task: Task): Promise<Fn> {
   if (task.kind === "source") return compile(task.source);
-  return pick((await import(task.url)) as Record<string, unknown>, task);
+  const module = preloadedModules.get(task.url) ?? ((await import(task.url)) as Record<string, unknown>);
+  return pick(module, task);
 }
 
 /**

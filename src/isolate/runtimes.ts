@@ -1,4 +1,5 @@
 import { type ChildOptions, failedChild, type IsolatedChild } from "./child.js";
+import { ForkChild } from "./fork/fork-child.js";
 import { ProcessChild } from "./process-child.js";
 import { WorkerChild } from "./worker-child.js";
 
@@ -13,6 +14,7 @@ export type ChildFactory = (options: ChildOptions) => IsolatedChild;
 const runtimes = new Map<string, ChildFactory>([
   ["process", (options) => new ProcessChild(options)],
   ["worker", (options) => new WorkerChild(options)],
+  ["fork", (options) => new ForkChild(options)],
 ]);
 
 /** @internal Adds (or replaces) a runtime under `mode`. */
