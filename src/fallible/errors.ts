@@ -1,4 +1,4 @@
-import { MemkitError, MemkitTypeError, registerErrorClass } from "../internal/errors.js";
+import { MemkitError, MemkitTypeError, registerErrorClasses } from "../internal/errors.js";
 
 /** Why an allocation failed. */
 export type AllocFailure = "exhausted" | "budget" | "injected" | "capacity-overflow";
@@ -99,5 +99,4 @@ export class FailpointUnsupportedError extends MemkitError {
   }
 }
 
-for (const ctor of [AllocError, InvalidFailpointError, FailpointError, FailpointUnsupportedError])
-  registerErrorClass(ctor);
+registerErrorClasses({ AllocError, InvalidFailpointError, FailpointError, FailpointUnsupportedError });

@@ -1,4 +1,4 @@
-import { MemkitError, type MemkitErrorOptions, MemkitTypeError, registerErrorClass } from "../internal/errors.js";
+import { MemkitError, type MemkitErrorOptions, MemkitTypeError, registerErrorClasses } from "../internal/errors.js";
 
 /**
  * An owned handle was used after its ownership moved away (`intoRaw()`) or after it was freed.
@@ -132,12 +132,11 @@ export class FreedPointerError extends MemkitError {
   }
 }
 
-for (const ctor of [
+registerErrorClasses({
   MovedError,
   ForeignModuleError,
   MissingPeerError,
   ForeignAllocatorError,
   AlreadyOwnedError,
   FreedPointerError,
-])
-  registerErrorClass(ctor);
+});

@@ -3,7 +3,7 @@ import {
   MemkitError,
   MemkitRangeError,
   MemkitTypeError,
-  registerErrorClass,
+  registerErrorClasses,
 } from "../internal/errors.js";
 
 export { InvalidSizeError };
@@ -233,7 +233,7 @@ export class SharedMemoryUnavailableError extends MemkitTypeError {
   }
 }
 
-for (const ctor of [
+registerErrorClasses({
   HeapPoisonedError,
   SharedMemoryUnavailableError,
   OutOfMemoryError,
@@ -245,6 +245,4 @@ for (const ctor of [
   LayoutVersionError,
   InvalidAlignmentError,
   UnsupportedError,
-]) {
-  registerErrorClass(ctor);
-}
+});

@@ -6,15 +6,28 @@ export interface MemkitErrorOptions {
   readonly cause?: unknown;
 }
 
-// Classes that can be rebuilt by name after an error crossed a worker or process boundary.
+// Classes that can be rebuilt by name after an error crossed a worker or process boundary, and
+// each class's name. The name is given as a string (an object key) rather than read from
+// `ctor.name`, because minifiers rename classes: a bundled DoubleFreeError would otherwise be
+// called "o", and a page and its separately bundled workers would disagree on names.
 const revivable = new Map<string, new (...args: never[]) => Error>();
+const classNames = new WeakMap<object, string>();
 
 /**
- * Registers an error class so that `reviveError` can rebuild instances of it by name.
- * Every memkit error class registers itself where it is defined.
+ * Registers error classes under their names, so that `error.name` stays the class name after
+ * minification and `reviveError` can rebuild instances by name. Every memkit errors file calls it
+ * once with an object of its classes (`registerErrorClasses({ DoubleFreeError, ... })`).
  */
-export function registerErrorClass(ctor: new (...args: never[]) => Error): void {
-  revivable.set(ctor.name, ctor);
+export function registerErrorClasses(classes: Readonly<Record<string, new (...args: never[]) => Error>>): void {
+  for (const [name, ctor] of Object.entries(classes)) {
+    revivable.set(name, ctor);
+    classNames.set(ctor, name);
+  }
+}
+
+/** The registered name of an error class (its own `name` when it was never registered). */
+function registeredName(ctor: { readonly name: string }): string {
+  return classNames.get(ctor) ?? ctor.name;
 }
 
 /** The class registered under `name`, if any. */
@@ -74,7 +87,7 @@ export class MemkitError extends Error {
    */
   constructor(code: ErrorCode, message: string, options?: MemkitErrorOptions) {
     super(message, options);
-    brand(this, code, new.target.name);
+    brand(this, code, registeredName(new.target));
   }
 
   /**
@@ -113,7 +126,7 @@ export class MemkitRangeError extends RangeError {
    */
   constructor(code: ErrorCode, message: string, options?: MemkitErrorOptions) {
     super(message, options);
-    brand(this, code, new.target.name);
+    brand(this, code, registeredName(new.target));
   }
 }
 
@@ -137,7 +150,7 @@ export class MemkitTypeError extends TypeError {
    */
   constructor(code: ErrorCode, message: string, options?: MemkitErrorOptions) {
     super(message, options);
-    brand(this, code, new.target.name);
+    brand(this, code, registeredName(new.target));
   }
 }
 
@@ -208,7 +221,7 @@ export class TimeoutError extends MemkitError {
   }
 }
 
-for (const ctor of [
+registerErrorClasses({
   MemkitError,
   MemkitRangeError,
   MemkitTypeError,
@@ -216,6 +229,4 @@ for (const ctor of [
   InvalidSizeError,
   AbortedError,
   TimeoutError,
-]) {
-  registerErrorClass(ctor);
-}
+});

@@ -1,4 +1,4 @@
-import { AbortedError, MemkitError, MemkitTypeError, registerErrorClass, TimeoutError } from "../internal/errors.js";
+import { AbortedError, MemkitError, MemkitTypeError, registerErrorClasses, TimeoutError } from "../internal/errors.js";
 
 /**
  * Whether the isolated function ran, so a caller knows whether retrying is safe:
@@ -262,7 +262,7 @@ export class IsolateLoadError extends MemkitError {
   }
 }
 
-for (const ctor of [
+registerErrorClasses({
   IsolateOutOfMemoryError,
   IsolateCrashedError,
   IsolateExitedError,
@@ -272,6 +272,4 @@ for (const ctor of [
   IsolateInvalidFunctionError,
   IsolateStartError,
   IsolateLoadError,
-]) {
-  registerErrorClass(ctor);
-}
+});

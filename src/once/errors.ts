@@ -1,4 +1,4 @@
-import { MemkitError, MemkitRangeError, registerErrorClass } from "../internal/errors.js";
+import { MemkitError, MemkitRangeError, registerErrorClasses } from "../internal/errors.js";
 
 /**
  * An initializer tried to read or initialize its own cell while running (which would otherwise
@@ -77,8 +77,7 @@ export class NotSerializableError extends MemkitError {
   }
 }
 
-for (const ctor of [ReentrantInitError, PoisonedError, CapacityExceededError, NotSerializableError])
-  registerErrorClass(ctor);
+registerErrorClasses({ ReentrantInitError, PoisonedError, CapacityExceededError, NotSerializableError });
 
 /**
  * A blocking wait was asked for where the platform forbids one: `Atomics.wait` is not allowed on
@@ -98,4 +97,4 @@ export class OnceUnsupportedError extends MemkitError {
   }
 }
 
-registerErrorClass(OnceUnsupportedError);
+registerErrorClasses({ OnceUnsupportedError });

@@ -27,19 +27,9 @@ const entries: Record<string, string> = {
   "shared-worker": `${browserDir}shared-worker.mjs`,
 };
 
-// Cases that fail only because of a defect another branch of issue #14 fixes: `it.fails` passes
-// while the defect is there and turns red once it is fixed; flip it to `it` when merged.
-const HEAP_REGISTRATION = "heap: strategy registration dropped under sideEffects:false (heap issue)";
-const HEAP_NO_SAB = "heap: Backing touches an undefined SharedArrayBuffer on a plain page (heap issue)";
-const ONCE_NODE = "once/fallible: top-level node: imports do not bundle for the browser (oncefall issue)";
-const pending: Record<string, string> = {
-  "plain heap": `${HEAP_REGISTRATION}; ${HEAP_NO_SAB}`,
-  "plain fallible": `${ONCE_NODE}; ${HEAP_REGISTRATION}`,
-  "plain ffi": `${ONCE_NODE}; ${HEAP_REGISTRATION}`,
-  "plain shared-refused": `${HEAP_NO_SAB}; ${HEAP_REGISTRATION}`,
-  "isolated heap": HEAP_REGISTRATION,
-  "isolated isolated-main": `${HEAP_REGISTRATION}; ${ONCE_NODE}`,
-};
+// Cases that fail because of a known defect: `it.fails` passes while the defect is there and
+// turns red once it is fixed. None are open.
+const pending: Record<string, string> = {};
 
 interface PageOutcome {
   readonly ok: boolean;

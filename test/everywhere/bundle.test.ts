@@ -38,11 +38,7 @@ const expected: Record<ExampleName, unknown> = {
 // Cases that fail only because of a defect another branch of issue #14 fixes: each `it.fails`
 // passes while the defect is there and turns red once it is fixed, so it cannot be forgotten.
 // Flip it to `it` when the fix is merged.
-const HEAP_SIDE_EFFECTS = 'heap: strategy registration is dropped under "sideEffects": false (heap issue)';
 const nodePending: Partial<Record<ExampleName, string>> = {
-  heap: HEAP_SIDE_EFFECTS,
-  fallible: HEAP_SIDE_EFFECTS,
-  ffi: HEAP_SIDE_EFFECTS,
   isolate: "isolate: children start dist/isolate/child-*.js by URL beside the module; a bundle has no such file",
 };
 const browserPending: Partial<Record<ExampleName, string>> = {};
@@ -69,10 +65,9 @@ describe("bundled with esbuild for Node (minified, tree-shaken), each README exa
 });
 
 describe("minified bundles keep what errors are called", () => {
-  // Known defect with no branch yet: MemkitError takes `name` from `new.target.name` and
-  // registerErrorClass keys revival by `ctor.name`; minifiers rename classes (`name` becomes "o"),
-  // and a page and its workers, bundled separately, disagree on the names. Workaround: keepNames.
-  it.fails("an error's name is its class name after minification (known defect: names come from class names)", async () => {
+  // Minifiers rename classes; memkit registers each error class under its name as a string, so
+  // `name` and revival by name survive (a page and its separately bundled workers agree).
+  it("an error's name is its class name after minification", async () => {
     const file = `${outdir}/error-names.mjs`;
     const { errors } = await bundleEntry(
       fileURLToPath(new URL("./probes/error-names.mjs", import.meta.url)),

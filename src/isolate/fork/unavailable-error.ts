@@ -1,4 +1,4 @@
-import { MemkitError, registerErrorClass } from "../../internal/errors.js";
+import { MemkitError, registerErrorClasses } from "../../internal/errors.js";
 import type { Execution } from "../errors.js";
 
 /**
@@ -26,4 +26,4 @@ export class IsolateForkUnavailableError extends MemkitError {
   }
 }
 
-registerErrorClass(IsolateForkUnavailableError);
+registerErrorClasses({ IsolateForkUnavailableError });
