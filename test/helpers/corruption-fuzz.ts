@@ -153,6 +153,8 @@ interface Ctx {
   live: Block[];
   /** Recently freed blocks (their memory is fair game for stale writes). */
   freed: Block[];
+  /** Old bytes of freed blocks' metadata, kept to be written back later (a stale copy restored). */
+  stale: { at: number; bytes: Uint8Array }[];
   /** Lowest pointer a block of this heap may have (first pointer of an identical fresh heap). */
   minPtr: number;
   snapshot: { snap: HeapModule.HeapSnapshot; live: Block[] } | undefined;
@@ -186,6 +188,7 @@ function fuzzContext(
     heap: undefined,
     live: [],
     freed: [],
+    stale: [],
     minPtr: 0,
     snapshot: undefined,
     mark: undefined,
@@ -323,6 +326,7 @@ function randomOp(ctx: Ctx): void {
     if (done) {
       removeLive(ctx, held.ptr);
       ctx.freed.push(held);
+      rememberStale(ctx, held);
       if (ctx.freed.length > 16) ctx.freed.shift();
     }
   } else if (r < 65) {
@@ -498,9 +502,33 @@ function nastyWord(ctx: Ctx, old: number): number {
 }
 
 /** One stray write: a byte or a 32-bit word, into a place picked from the regions a buggy writer hits. */
+/** Keeps a copy of a just-freed block's header and first words (taken from the second stream only). */
+function rememberStale(ctx: Ctx, block: Block): void {
+  if (ctx.more() >= 0.3) return;
+  const buffer = (ctx.heap as Heap).buffer;
+  const at = block.ptr - LAYOUT.blockHeader;
+  if (at < 0 || at + 32 > buffer.byteLength) return;
+  ctx.stale.push({ at, bytes: new Uint8Array(buffer.slice(at, at + 32)) });
+  if (ctx.stale.length > 8) ctx.stale.shift();
+}
+
+/**
+ * A stale copy written back: a freed block's old header and links, valid once, restored over whatever
+ * lives there now (a module that cached the bytes, or a use-after-free write of old contents).
+ */
+function restoreStale(ctx: Ctx): void {
+  const old = ctx.stale[Math.floor(ctx.more() * ctx.stale.length)];
+  const buffer = (ctx.heap as Heap).buffer;
+  if (old === undefined || old.at + old.bytes.length > buffer.byteLength) return;
+  new Uint8Array(buffer).set(old.bytes, old.at);
+  ctx.note("corruption", `stale copy of 32 bytes written back at ${old.at} (a freed block's old header and links)`);
+}
+
 function corrupt(ctx: Ctx): void {
   ctx.begin(opIndex("corrupt"));
   if (!ctx.corruptMemory) return;
+  // From the second stream, so the first stream (and what old seeds hit) is unchanged.
+  if (ctx.more() < 0.15) restoreStale(ctx);
   const heap = ctx.heap as Heap;
   const base = heap.base;
   const length = heap.buffer.byteLength;
@@ -630,6 +658,8 @@ export const LAYOUT_FOR_WORKER: typeof LAYOUT = LAYOUT;
 export const WORKER_FUNCTIONS: readonly { toString(): string }[] = [
   makeRandom,
   isArena,
+  rememberStale,
+  restoreStale,
   badInput,
   FuzzStop,
   describeError,
