@@ -79,6 +79,7 @@ export async function runCorruptionFuzz(seeds: readonly number[], options: FuzzR
           seed: batch[done] as number,
           config,
           corruption,
+          trail: corruption.map((text) => `WRITE ${text}`),
           codes: {},
           failure: { kind: "hang", op, detail: `no progress for ${hangMs} ms inside ${op}` },
         };

@@ -36,6 +36,8 @@ export interface CaseResult {
   readonly corruption: string[];
   readonly codes: Record<string, number>;
   readonly failure: CaseFailure | undefined;
+  /** The last calls and stray writes, in order, each call with its result or error code. */
+  readonly trail: string[];
 }
 
 /** Where the worker reports progress: [operations started, index of the running operation's name]. */
@@ -96,7 +98,8 @@ export function corruptionCase(
   } finally {
     Math.random = realRandom;
   }
-  return { seed, config: ctx.config, corruption: ctx.corruption, codes: ctx.codes, failure: ctx.failure };
+  const { config, corruption, codes, failure, trail } = ctx;
+  return { seed, config, corruption, codes, failure, trail };
 }
 
 /** mulberry32: a small seeded generator of floats in [0, 1). */
@@ -155,6 +158,9 @@ interface Ctx {
   freed: Block[];
   /** Old bytes of freed blocks' metadata, kept to be written back later (a stale copy restored). */
   stale: { at: number; bytes: Uint8Array }[];
+  trail: string[];
+  /** Appends to the trail, keeping the last 60 entries. */
+  log(entry: string): void;
   /** Lowest pointer a block of this heap may have (first pointer of an identical fresh heap). */
   minPtr: number;
   snapshot: { snap: HeapModule.HeapSnapshot; live: Block[] } | undefined;
@@ -189,6 +195,11 @@ function fuzzContext(
     live: [],
     freed: [],
     stale: [],
+    trail: [],
+    log(entry) {
+      ctx.trail.push(entry);
+      if (ctx.trail.length > 60) ctx.trail.shift();
+    },
     minPtr: 0,
     snapshot: undefined,
     mark: undefined,
@@ -200,7 +211,10 @@ function fuzzContext(
     },
     note(what, text) {
       if (what === "config") ctx.config = text;
-      else ctx.corruption.push(text);
+      else {
+        ctx.corruption.push(text);
+        ctx.log(`WRITE ${text}`);
+      }
       note?.(what, text);
     },
     fail(kind, op, detail) {
@@ -209,12 +223,15 @@ function fuzzContext(
     },
     call(op, fn) {
       try {
-        return fn();
+        const result = fn();
+        ctx.log(`${op} -> ${typeof result === "number" ? result : typeof result === "object" ? "ok" : String(result)}`);
+        return result;
       } catch (error) {
         if (error instanceof FuzzStop) throw error;
         const code = (error as { code?: unknown } | null)?.code;
         if (error instanceof Error && typeof code === "string" && code.startsWith("ERR_MEMKIT_")) {
           ctx.codes[code] = (ctx.codes[code] ?? 0) + 1;
+          ctx.log(`${op} -> ${code}`);
           return undefined;
         }
         return ctx.fail("uncoded-error", op, describeError(error));
@@ -229,7 +246,7 @@ function fuzzContext(
 /** Checks a pointer a call returned for `size` bytes: inside the block region, free of every held block. */
 function checkPointer(ctx: Ctx, op: string, ptr: unknown, size: number, except?: number): number {
   const heap = ctx.heap as Heap;
-  const length = ctx.call("buffer", () => heap.buffer.byteLength) ?? 0;
+  const length = heap.buffer.byteLength;
   const n = Math.max(1, size);
   if (typeof ptr !== "number" || !Number.isInteger(ptr) || ptr % 8 !== 0 || ptr < ctx.minPtr || ptr + n > length) {
     ctx.fail("bad-pointer", op, `returned ${String(ptr)} for ${size} bytes; blocks lie in [${ctx.minPtr}, ${length})`);
@@ -305,7 +322,7 @@ function randomOp(ctx: Ctx): void {
     const size = randomSize(ctx);
     const align = ctx.more() < 0.2 ? ([16, 64, 256, 4096][Math.floor(ctx.more() * 4)] ?? 16) : 8;
     ctx.begin(opIndex("malloc"));
-    const ptr = ctx.call("malloc", () => heap.malloc(size, align));
+    const ptr = ctx.call(`malloc(${size}, ${align})`, () => heap.malloc(size, align));
     if (ptr === undefined) return;
     const op = `malloc(${size}, ${align})`;
     if (ptr % align !== 0) ctx.fail("bad-pointer", op, `returned ${ptr}, not aligned to ${align}`);
@@ -314,12 +331,12 @@ function randomOp(ctx: Ctx): void {
     const count = ctx.int(20);
     const size = ctx.int(64);
     ctx.begin(opIndex("calloc"));
-    const ptr = ctx.call("calloc", () => heap.calloc(count, size));
+    const ptr = ctx.call(`calloc(${count}, ${size})`, () => heap.calloc(count, size));
     if (ptr !== undefined) ctx.live.push({ ptr: checkPointer(ctx, "calloc", ptr, count * size), size: count * size });
   } else if (r < 53) {
     if (held === undefined) return;
     ctx.begin(opIndex("free"));
-    const done = ctx.call("free", () => {
+    const done = ctx.call(`free(${held.ptr})`, () => {
       heap.free(held.ptr);
       return true;
     });
@@ -333,7 +350,7 @@ function randomOp(ctx: Ctx): void {
     if (held === undefined) return;
     const size = randomSize(ctx);
     ctx.begin(opIndex("realloc"));
-    const ptr = ctx.call("realloc", () => heap.realloc(held.ptr, size));
+    const ptr = ctx.call(`realloc(${held.ptr}, ${size})`, () => heap.realloc(held.ptr, size));
     if (ptr === undefined) return;
     checkPointer(ctx, `realloc(${held.ptr}, ${size})`, ptr, size, held.ptr);
     removeLive(ctx, held.ptr);
@@ -341,7 +358,7 @@ function randomOp(ctx: Ctx): void {
   } else if (r < 68) {
     if (held === undefined) return;
     ctx.begin(opIndex("usableSize"));
-    const usable = ctx.call("usableSize", () => heap.usableSize(held.ptr));
+    const usable = ctx.call(`usableSize(${held.ptr})`, () => heap.usableSize(held.ptr));
     const length = heap.buffer.byteLength;
     if (usable !== undefined && (!Number.isInteger(usable) || usable < 0 || held.ptr + usable > length)) {
       ctx.fail("bad-size", "usableSize", `usableSize(${held.ptr}) = ${usable}, memory is ${length} bytes`);
@@ -381,7 +398,7 @@ function randomOp(ctx: Ctx): void {
   } else if (r < 93) {
     const size = ctx.pick([2 ** 31 - 8, 2 ** 31, 2 ** 32 - 8, 2 ** 30, 1 << 20]);
     ctx.begin(opIndex("huge malloc"));
-    const ptr = ctx.call("huge malloc", () => heap.malloc(size));
+    const ptr = ctx.call(`malloc(${size})`, () => heap.malloc(size));
     if (ptr !== undefined) ctx.live.push({ ptr: checkPointer(ctx, `malloc(${size})`, ptr, size), size });
   } else if (r < 95 && ctx.corruption.length > 0) {
     // More stray writes later in the run, once the first ones are in.
