@@ -87,6 +87,8 @@ export function corruptionCase(
   const ctx = fuzzContext(lib, rand, progress, note);
   // Choices added after the first findings draw from their own stream, so old seeds still hit old bugs.
   ctx.more = makeRandom(seed ^ 0x5bd1e995);
+  // And later ones from a third, so neither of the first two shifts.
+  ctx.third = makeRandom(seed ^ 0x27d4eb2d);
   ctx.corruptMemory = corruptMemory;
   try {
     if (rand() < 0.12) attachCase(ctx);
@@ -147,6 +149,7 @@ interface Ctx {
   readonly rand: () => number;
   /** A second stream for choices added later (see corruptionCase). */
   more: () => number;
+  third: () => number;
   config: string;
   corruption: string[];
   codes: Record<string, number>;
@@ -187,6 +190,7 @@ function fuzzContext(
     lib,
     rand,
     more: rand,
+    third: rand,
     config: "",
     corruption: [],
     codes: {},
@@ -521,7 +525,7 @@ function nastyWord(ctx: Ctx, old: number): number {
 /** One stray write: a byte or a 32-bit word, into a place picked from the regions a buggy writer hits. */
 /** Keeps a copy of a just-freed block's header and first words (taken from the second stream only). */
 function rememberStale(ctx: Ctx, block: Block): void {
-  if (ctx.more() >= 0.3) return;
+  if (ctx.third() >= 0.3) return;
   const buffer = (ctx.heap as Heap).buffer;
   const at = block.ptr - LAYOUT.blockHeader;
   if (at < 0 || at + 32 > buffer.byteLength) return;
@@ -534,7 +538,7 @@ function rememberStale(ctx: Ctx, block: Block): void {
  * lives there now (a module that cached the bytes, or a use-after-free write of old contents).
  */
 function restoreStale(ctx: Ctx): void {
-  const old = ctx.stale[Math.floor(ctx.more() * ctx.stale.length)];
+  const old = ctx.stale[Math.floor(ctx.third() * ctx.stale.length)];
   const buffer = (ctx.heap as Heap).buffer;
   if (old === undefined || old.at + old.bytes.length > buffer.byteLength) return;
   new Uint8Array(buffer).set(old.bytes, old.at);
@@ -544,8 +548,8 @@ function restoreStale(ctx: Ctx): void {
 function corrupt(ctx: Ctx): void {
   ctx.begin(opIndex("corrupt"));
   if (!ctx.corruptMemory) return;
-  // From the second stream, so the first stream (and what old seeds hit) is unchanged.
-  if (ctx.more() < 0.15) restoreStale(ctx);
+  // From the third stream, so the first two (and what old seeds hit) are unchanged.
+  if (ctx.third() < 0.15) restoreStale(ctx);
   const heap = ctx.heap as Heap;
   const base = heap.base;
   const length = heap.buffer.byteLength;
