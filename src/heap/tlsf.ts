@@ -5,7 +5,6 @@ import {
   BLOCK_HEADER,
   blockTag,
   H_CLEAN,
-  H_END,
   H_HIGH_WATER,
   H_LIVE,
   H_PEAK,
