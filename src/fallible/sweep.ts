@@ -135,7 +135,8 @@ export async function sweepAllocations<R>(scenario: Scenario<R>, options: SweepO
         outcome = "corrupt-heap";
         detail = error instanceof Error ? error.message : String(error);
       }
-      const leaked = heap.stats().liveBlocks - before;
+      // A corrupt heap's stats() throws HeapCorruptionError (its walk validates every header): no leak count then.
+      const leaked = outcome === "corrupt-heap" ? 0 : heap.stats().liveBlocks - before;
       if (leaked > 0 && (outcome === "same-result" || outcome === "alloc-error")) {
         outcome = "leak";
         detail = `${leaked} block(s) still allocated after the run`;
