@@ -224,7 +224,8 @@ async function sweepRun<R>(
     outcome = "corrupt-heap";
     detail = error instanceof Error ? error.message : String(error);
   }
-  const leaked = heap.stats().liveBlocks - before;
+  // A corrupt heap's stats() throws HeapCorruptionError (its walk validates every header): no leak count then.
+  const leaked = outcome === "corrupt-heap" ? 0 : heap.stats().liveBlocks - before;
   if (leaked > 0 && handled(outcome)) {
     outcome = "leak";
     detail = `${leaked} block(s) still allocated after the run`;

@@ -113,6 +113,8 @@ export abstract class HeapBase {
   private readonly guard: Guard | undefined;
   /** @internal No guard, no cache, not shared, not WebAssembly: a strategy may take a shortcut. */
   protected readonly plain: boolean;
+  /** No guard, no cache, not shared: malloc and free go straight to the strategy. */
+  private readonly direct: boolean;
   /** Freed small blocks of this thread (see `HeapInstanceOptions.cache`). */
   private readonly cache: ThreadCache | undefined;
   /** Cells made by this heap object, and the serial ranges `restore` revoked. */
@@ -155,7 +157,8 @@ export abstract class HeapBase {
             redZones: strategy.redZones,
           })
         : undefined;
-    this.plain = this.guard === undefined && this.cache === undefined && !this.shared && !this.wasm;
+    this.direct = this.guard === undefined && this.cache === undefined && !this.shared;
+    this.plain = this.direct && !this.wasm;
   }
 
   /** @internal Whether blocks may be larger than asked (red zones in debug mode); pool: no. */
@@ -210,6 +213,7 @@ export abstract class HeapBase {
     // byte above the clean mark is known to be zero (see zeroFresh).
     if (dirty) this.bytesView.fill(0, this.start, end);
     this.m[this.h + H_CLEAN] = this.start;
+    this.refresh();
     this.format(this.start, end);
   }
 
@@ -222,7 +226,9 @@ export abstract class HeapBase {
     const m = this.m;
     const clean = m[this.h + H_CLEAN] as number;
     if (top <= clean) {
-      this.bytesView.fill(0, ptr, top);
+      // Small blocks: word stores beat the call into TypedArray.prototype.fill (both ends are 8-aligned).
+      if (top - ptr <= 128) for (let i = ptr >> 2; i < top >> 2; i++) m[i] = 0;
+      else this.bytesView.fill(0, ptr, top);
       return;
     }
     if (ptr < clean) this.bytesView.fill(0, ptr, clean);
@@ -275,6 +281,12 @@ export abstract class HeapBase {
    * word every bound of the operation comes from, so nothing later reads past the buffer.
    */
   protected fresh(): void {
+    // Hot path: views in place and the end word as this object last confirmed it.
+    if (this.bytesView.length === 0 || this.m[this.h + H_END] !== this.endSeen) this.refresh();
+  }
+
+  /** fresh()'s slow path: re-creates stale views and confirms a moved end word (range and check word). */
+  private refresh(): void {
     let end = this.m[this.h + H_END] as number;
     const length = this.bytesView.length;
     if (length === 0 || end > length) {
@@ -287,22 +299,24 @@ export abstract class HeapBase {
         `the end word holds ${end}, outside the memory of ${this.bytesView.length} bytes`,
       );
     }
-    // The keyed check is recomputed only when the end moved since this object last confirmed it.
-    if (end !== this.endSeen) {
-      if (this.m[this.h + H_END_CHECK] !== wordCheck(H_END, end, this.secret)) {
-        this.corrupt((this.h + H_END) * 4, `the end word holds ${end}, which its check word does not confirm`);
-      }
-      this.endSeen = end;
+    if (this.m[this.h + H_END_CHECK] !== wordCheck(H_END, end, this.secret)) {
+      this.corrupt((this.h + H_END) * 4, `the end word holds ${end}, which its check word does not confirm`);
     }
+    this.endSeen = end;
+    this.limit = end - 8;
   }
 
   /** The last end word this object confirmed against its check word. */
   private endSeen = -1;
+  /** @internal The end sentinel's offset (end - 8), as of the last confirmed end. */
+  protected limit = 0;
 
   /** @internal Writes a new end and its check word. */
   protected setEnd(end: number): void {
     this.m[this.h + H_END] = end;
     this.m[this.h + H_END_CHECK] = wordCheck(H_END, end, this.secret);
+    this.endSeen = end;
+    this.limit = end - 8;
   }
 
   /** @internal The strategy's moving mark (arena top, pool fresh) at `index`, checked against its check word. */
@@ -416,12 +430,19 @@ export abstract class HeapBase {
   tryMalloc(bytes: number, align: number = ALIGN): number {
     if (typeof bytes !== "number" || bytes >>> 0 !== bytes || bytes > MAX_OFFSET) badSize(bytes);
     if (align !== ALIGN) align = checkAlign(align);
+    // Kept small so V8 inlines the strategy's allocate here; everything else is in slowMalloc.
+    if (!this.direct) return this.slowMalloc(bytes, align);
+    this.fresh();
+    return this.allocate(bytes, align);
+  }
+
+  /** tryMalloc through the debug guard, the thread cache or the lock of shared memory. */
+  private slowMalloc(bytes: number, align: number): number {
     if (this.guard !== undefined) return this.guard.malloc(bytes, align);
     if (this.cache !== undefined && align === ALIGN && bytes <= CACHE_MAX_SIZE) {
       const ptr = this.cache.take(this.host(), bytes);
       if (ptr !== 0) return ptr;
     }
-    // The lock is taken inline rather than through locked(): no closure per call on the hot path.
     if (!this.shared) {
       this.fresh();
       return this.allocate(bytes, align);
@@ -449,6 +470,16 @@ export abstract class HeapBase {
    */
   free(ptr: number): void {
     if (typeof ptr !== "number" || ptr >>> 0 !== ptr) badPointer(ptr);
+    if (!this.direct) {
+      this.slowFree(ptr);
+      return;
+    }
+    this.fresh();
+    this.release(ptr);
+  }
+
+  /** free through the debug guard, the thread cache or the lock of shared memory. */
+  private slowFree(ptr: number): void {
     if (this.guard !== undefined) {
       this.guard.free(ptr);
       return;

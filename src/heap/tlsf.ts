@@ -5,7 +5,6 @@ import {
   BLOCK_HEADER,
   blockTag,
   H_CLEAN,
-  H_END,
   H_HIGH_WATER,
   H_LIVE,
   H_PEAK,
@@ -131,27 +130,31 @@ export class TlsfHeap extends HeapBase {
    */
   private header(b: number): number {
     const m = this.m;
-    if ((b & 7) !== 0 || b < this.start || b > (m[this.h + H_END] as number) - BLOCK_HEADER) {
-      this.corrupt(b, "a block boundary lies outside the block region or is misaligned");
-    }
     const word = m[b >> 2] as number;
     const diff = (m[(b + 4) >> 2] as number) ^ blockTag(b, word & ~F_LEFT_FREE, this.secret);
-    if (diff !== 0 && diff !== TAG_CACHED) this.corrupt(b, "a block header's checksum does not match (overwritten?)");
+    if ((b & 7) !== 0 || b < this.start || b > this.limit || (diff !== 0 && diff !== TAG_CACHED)) this.badHeader(b);
     return word;
+  }
+
+  private badHeader(b: number): never {
+    if ((b & 7) !== 0 || b < this.start || b > this.limit) {
+      this.corrupt(b, "a block boundary lies outside the block region or is misaligned");
+    }
+    this.corrupt(b, "a block header's checksum does not match (overwritten?)");
   }
 
   /** The header word of the free block b, checked (tag, F flag, size inside the region). */
   private freeHeader(b: number): number {
     const word = this.header(b);
     const size = word & ~FLAGS;
-    if ((word & F_FREE) === 0 || size < MIN_SIZE || b + BLOCK_HEADER + size > this.sentinel()) {
+    if ((word & F_FREE) === 0 || size < MIN_SIZE || b + BLOCK_HEADER + size > this.limit) {
       this.corrupt(b, "a free-list link or back pointer names a block that is not free");
     }
     return word;
   }
 
   private sentinel(): number {
-    return (this.m[this.h + H_END] as number) - BLOCK_HEADER;
+    return this.limit;
   }
 
   /** Sets or clears the L flag of the checked block b (the tag does not cover it). */
@@ -257,19 +260,24 @@ export class TlsfHeap extends HeapBase {
    * Marks the range [b, b + 8 + size) free, merging it with free neighbours, and lists it.
    * `leftFree` says whether the block left of b is free. Invariant kept: no two adjacent free blocks.
    */
-  private releaseRange(b: number, size: number, leftFree: boolean): void {
+  private releaseRange(b: number, size: number, leftFree: boolean, checkedRight = -1): void {
     const m = this.m;
     let next = b + BLOCK_HEADER + size;
-    const rightHeader = this.header(next);
-    if ((rightHeader & F_FREE) !== 0) {
-      const rightSize = this.freeHeader(next) & ~FLAGS;
+    // The caller may have checked the right neighbour's header already (free does, in blockOf).
+    let nextWord = checkedRight === -1 ? this.header(next) : checkedRight;
+    if ((nextWord & F_FREE) !== 0) {
+      const rightSize = nextWord & ~FLAGS;
+      if (rightSize < MIN_SIZE || next + BLOCK_HEADER + rightSize > this.sentinel()) {
+        this.corrupt(next, `a free block has an impossible size ${rightSize}`);
+      }
       this.removeFree(next, rightSize);
       // The absorbed header keeps a freed tag (a second free of it is a double free, and it can
       // never pass for a free block again); its links become interior bytes: keep never-used memory zero.
-      m[(next + 4) >> 2] = blockTag(next, rightHeader & ~F_LEFT_FREE, this.secret) ^ TAG_FREED;
+      m[(next + 4) >> 2] = blockTag(next, nextWord & ~F_LEFT_FREE, this.secret) ^ TAG_FREED;
       this.scrub(next, next + 16);
       size += BLOCK_HEADER + rightSize;
       next = b + BLOCK_HEADER + size;
+      nextWord = this.header(next);
     }
     if (leftFree) {
       const left = m[(b - 4) >> 2] as number;
@@ -285,7 +293,8 @@ export class TlsfHeap extends HeapBase {
     }
     this.setHeader(b, size | F_FREE);
     m[(next - 4) >> 2] = b;
-    this.setLeftFree(next, true);
+    // The L flag is outside the tag: setting it needs no new checksum.
+    m[next >> 2] = nextWord | F_LEFT_FREE;
     this.insertFree(b, size);
   }
 
@@ -399,24 +408,27 @@ export class TlsfHeap extends HeapBase {
   private blockOf(ptr: number): number {
     const m = this.m;
     const b = ptr - BLOCK_HEADER;
-    const sentinel = (m[this.h + H_END] as number) - BLOCK_HEADER;
-    if ((ptr & 7) !== 0 || b < this.start || b >= sentinel) {
-      this.invalidPointer(ptr, (ptr & 7) !== 0 ? "it is not 8-byte aligned" : "it is outside the heap");
-    }
     const word = m[b >> 2] as number;
-    const diff = (m[(b + 4) >> 2] as number) ^ blockTag(b, word & ~F_LEFT_FREE, this.secret);
-    if (diff !== 0) {
-      if (diff === TAG_FREED || diff === TAG_CACHED) this.doubleFree(ptr);
-      this.invalidPointer(ptr, "no block starts there");
-    }
-    if ((word & F_FREE) !== 0) this.doubleFree(ptr);
     const size = word & ~FLAGS;
-    if (size < MIN_SIZE || b + BLOCK_HEADER + size > sentinel)
-      this.corrupt(b, `a live block has an impossible size ${size}`);
-    if ((this.header(b + BLOCK_HEADER + size) & F_LEFT_FREE) !== 0) {
-      this.corrupt(b + BLOCK_HEADER + size, "the block after a live block says its left neighbour is free");
-    }
+    const diff = (m[(b + 4) >> 2] as number) ^ blockTag(b, word & ~F_LEFT_FREE, this.secret);
+    if ((ptr & 7) !== 0 || b < this.start || b >= this.limit || diff !== 0 || (word & F_FREE) !== 0) this.notLive(ptr);
+    const r = b + BLOCK_HEADER + size;
+    if (size < MIN_SIZE || r > this.limit) this.corrupt(b, "a live block has an impossible size");
+    const right = this.header(r);
+    if ((right & F_LEFT_FREE) !== 0) this.corrupt(r, "the block after a live block says its left neighbour is free");
+    this.rightWord = right;
     return b;
+  }
+
+  /** Throws the right error for a pointer that is not a live block's payload (cold path of blockOf). */
+  private notLive(ptr: number): never {
+    const b = ptr - BLOCK_HEADER;
+    if ((ptr & 7) !== 0) this.invalidPointer(ptr, "it is not 8-byte aligned");
+    if (b < this.start || b >= this.limit) this.invalidPointer(ptr, "it is outside the heap");
+    const word = this.m[b >> 2] as number;
+    const diff = (this.m[(b + 4) >> 2] as number) ^ blockTag(b, word & ~F_LEFT_FREE, this.secret);
+    if (diff === TAG_FREED || diff === TAG_CACHED || (diff === 0 && (word & F_FREE) !== 0)) this.doubleFree(ptr);
+    return this.invalidPointer(ptr, "no block starts there");
   }
 
   protected override release(ptr: number): void {
@@ -430,8 +442,11 @@ export class TlsfHeap extends HeapBase {
     m[h + H_LIVE] = (m[h + H_LIVE] as number) - 1;
     // The stale header keeps a freed tag even after merging, so a second free is recognised.
     m[(b + 4) >> 2] = blockTag(b, word & ~F_LEFT_FREE, this.secret) ^ TAG_FREED;
-    this.releaseRange(b, size, (word & F_LEFT_FREE) !== 0);
+    this.releaseRange(b, size, (word & F_LEFT_FREE) !== 0, this.rightWord);
   }
+
+  /** The right neighbour's header word, as the last blockOf checked it. */
+  private rightWord = 0;
 
   protected override usable(ptr: number): number {
     return (this.m[this.blockOf(ptr) >> 2] as number) & ~FLAGS;

@@ -1,5 +1,5 @@
-import { describe, expect, it } from "vitest";
 import { Heap, type StrategyName } from "memkit/heap";
+import { describe, expect, it } from "vitest";
 
 const strategies: StrategyName[] = ["tlsf", "arena", "pool"];
 const ALLOWED = new Set([

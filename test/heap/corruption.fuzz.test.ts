@@ -39,7 +39,8 @@ const REGRESSION_SEEDS = [
 
 function describeFailure(r: CaseResult): string {
   const f = r.failure;
-  return `seed ${r.seed}: ${f?.kind} in ${f?.op}: ${f?.detail}\n  heap: ${r.config}\n  corruption: ${r.corruption.join("; ")}`;
+  const trail = r.trail.slice(-12).join("\n    ");
+  return `seed ${r.seed}: ${f?.kind} in ${f?.op}: ${f?.detail}\n  heap: ${r.config}\n  corruption: ${r.corruption.join("; ")}\n  last calls:\n    ${trail}`;
 }
 
 // Always on: the fuzzer itself works (its worker has every function it needs, its model raises no

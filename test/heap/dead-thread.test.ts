@@ -116,7 +116,8 @@ describe("a thread that dies inside a heap operation", () => {
     heap.u8.fill(1, a, a + 64);
     heap.u8.fill(3, c, c + 64);
     // A header torn mid-write (as by a thread that died inside free(b)).
-    new Int32Array(heap.u8.buffer)[(b - 4) >> 2] ^= 0x1000;
+    const words = new Int32Array(heap.u8.buffer);
+    words[(b - 4) >> 2] = (words[(b - 4) >> 2] as number) ^ 0x1000;
     const report = heap.recover();
     expect(report.lost).toEqual([{ offset: b - 8, bytes: 72 }]);
     expect(report.liveBlocks).toBe(2);

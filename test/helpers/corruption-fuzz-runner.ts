@@ -15,6 +15,8 @@ export interface FuzzRunOptions {
   readonly hangMs?: number;
   /** False for a control run without stray writes. @defaultValue true */
   readonly corrupt?: boolean;
+  /** The heap module the worker imports. @defaultValue the build of "memkit/heap" */
+  readonly heapUrl?: string;
   /** Called with each case's result as it arrives. */
   readonly onResult?: (result: CaseResult) => void;
 }
@@ -48,7 +50,7 @@ function heapUrl(): string {
 export async function runCorruptionFuzz(seeds: readonly number[], options: FuzzRunOptions = {}): Promise<CaseResult[]> {
   const results: CaseResult[] = [];
   const source = workerSource();
-  const url = heapUrl();
+  const url = options.heapUrl ?? heapUrl();
   const hangMs = options.hangMs ?? 3000;
   while (results.length < seeds.length) {
     const batch = seeds.slice(results.length);
@@ -77,6 +79,7 @@ export async function runCorruptionFuzz(seeds: readonly number[], options: FuzzR
           seed: batch[done] as number,
           config,
           corruption,
+          trail: corruption.map((text) => `WRITE ${text}`),
           codes: {},
           failure: { kind: "hang", op, detail: `no progress for ${hangMs} ms inside ${op}` },
         };

@@ -36,6 +36,8 @@ export interface CaseResult {
   readonly corruption: string[];
   readonly codes: Record<string, number>;
   readonly failure: CaseFailure | undefined;
+  /** The last calls and stray writes, in order, each call with its result or error code. */
+  readonly trail: string[];
 }
 
 /** Where the worker reports progress: [operations started, index of the running operation's name]. */
@@ -85,6 +87,8 @@ export function corruptionCase(
   const ctx = fuzzContext(lib, rand, progress, note);
   // Choices added after the first findings draw from their own stream, so old seeds still hit old bugs.
   ctx.more = makeRandom(seed ^ 0x5bd1e995);
+  // And later ones from a third, so neither of the first two shifts.
+  ctx.third = makeRandom(seed ^ 0x27d4eb2d);
   ctx.corruptMemory = corruptMemory;
   try {
     if (rand() < 0.12) attachCase(ctx);
@@ -96,7 +100,8 @@ export function corruptionCase(
   } finally {
     Math.random = realRandom;
   }
-  return { seed, config: ctx.config, corruption: ctx.corruption, codes: ctx.codes, failure: ctx.failure };
+  const { config, corruption, codes, failure, trail } = ctx;
+  return { seed, config, corruption, codes, failure, trail };
 }
 
 /** mulberry32: a small seeded generator of floats in [0, 1). */
@@ -144,6 +149,7 @@ interface Ctx {
   readonly rand: () => number;
   /** A second stream for choices added later (see corruptionCase). */
   more: () => number;
+  third: () => number;
   config: string;
   corruption: string[];
   codes: Record<string, number>;
@@ -153,6 +159,11 @@ interface Ctx {
   live: Block[];
   /** Recently freed blocks (their memory is fair game for stale writes). */
   freed: Block[];
+  /** Old bytes of freed blocks' metadata, kept to be written back later (a stale copy restored). */
+  stale: { at: number; bytes: Uint8Array }[];
+  trail: string[];
+  /** Appends to the trail, keeping the last 60 entries. */
+  log(entry: string): void;
   /** Lowest pointer a block of this heap may have (first pointer of an identical fresh heap). */
   minPtr: number;
   snapshot: { snap: HeapModule.HeapSnapshot; live: Block[] } | undefined;
@@ -179,6 +190,7 @@ function fuzzContext(
     lib,
     rand,
     more: rand,
+    third: rand,
     config: "",
     corruption: [],
     codes: {},
@@ -186,6 +198,12 @@ function fuzzContext(
     heap: undefined,
     live: [],
     freed: [],
+    stale: [],
+    trail: [],
+    log(entry) {
+      ctx.trail.push(entry);
+      if (ctx.trail.length > 60) ctx.trail.shift();
+    },
     minPtr: 0,
     snapshot: undefined,
     mark: undefined,
@@ -197,7 +215,10 @@ function fuzzContext(
     },
     note(what, text) {
       if (what === "config") ctx.config = text;
-      else ctx.corruption.push(text);
+      else {
+        ctx.corruption.push(text);
+        ctx.log(`WRITE ${text}`);
+      }
       note?.(what, text);
     },
     fail(kind, op, detail) {
@@ -206,12 +227,15 @@ function fuzzContext(
     },
     call(op, fn) {
       try {
-        return fn();
+        const result = fn();
+        ctx.log(`${op} -> ${typeof result === "number" ? result : typeof result === "object" ? "ok" : String(result)}`);
+        return result;
       } catch (error) {
         if (error instanceof FuzzStop) throw error;
         const code = (error as { code?: unknown } | null)?.code;
         if (error instanceof Error && typeof code === "string" && code.startsWith("ERR_MEMKIT_")) {
           ctx.codes[code] = (ctx.codes[code] ?? 0) + 1;
+          ctx.log(`${op} -> ${code}`);
           return undefined;
         }
         return ctx.fail("uncoded-error", op, describeError(error));
@@ -226,7 +250,7 @@ function fuzzContext(
 /** Checks a pointer a call returned for `size` bytes: inside the block region, free of every held block. */
 function checkPointer(ctx: Ctx, op: string, ptr: unknown, size: number, except?: number): number {
   const heap = ctx.heap as Heap;
-  const length = ctx.call("buffer", () => heap.buffer.byteLength) ?? 0;
+  const length = heap.buffer.byteLength;
   const n = Math.max(1, size);
   if (typeof ptr !== "number" || !Number.isInteger(ptr) || ptr % 8 !== 0 || ptr < ctx.minPtr || ptr + n > length) {
     ctx.fail("bad-pointer", op, `returned ${String(ptr)} for ${size} bytes; blocks lie in [${ctx.minPtr}, ${length})`);
@@ -302,7 +326,7 @@ function randomOp(ctx: Ctx): void {
     const size = randomSize(ctx);
     const align = ctx.more() < 0.2 ? ([16, 64, 256, 4096][Math.floor(ctx.more() * 4)] ?? 16) : 8;
     ctx.begin(opIndex("malloc"));
-    const ptr = ctx.call("malloc", () => heap.malloc(size, align));
+    const ptr = ctx.call(`malloc(${size}, ${align})`, () => heap.malloc(size, align));
     if (ptr === undefined) return;
     const op = `malloc(${size}, ${align})`;
     if (ptr % align !== 0) ctx.fail("bad-pointer", op, `returned ${ptr}, not aligned to ${align}`);
@@ -311,25 +335,26 @@ function randomOp(ctx: Ctx): void {
     const count = ctx.int(20);
     const size = ctx.int(64);
     ctx.begin(opIndex("calloc"));
-    const ptr = ctx.call("calloc", () => heap.calloc(count, size));
+    const ptr = ctx.call(`calloc(${count}, ${size})`, () => heap.calloc(count, size));
     if (ptr !== undefined) ctx.live.push({ ptr: checkPointer(ctx, "calloc", ptr, count * size), size: count * size });
   } else if (r < 53) {
     if (held === undefined) return;
     ctx.begin(opIndex("free"));
-    const done = ctx.call("free", () => {
+    const done = ctx.call(`free(${held.ptr})`, () => {
       heap.free(held.ptr);
       return true;
     });
     if (done) {
       removeLive(ctx, held.ptr);
       ctx.freed.push(held);
+      rememberStale(ctx, held);
       if (ctx.freed.length > 16) ctx.freed.shift();
     }
   } else if (r < 65) {
     if (held === undefined) return;
     const size = randomSize(ctx);
     ctx.begin(opIndex("realloc"));
-    const ptr = ctx.call("realloc", () => heap.realloc(held.ptr, size));
+    const ptr = ctx.call(`realloc(${held.ptr}, ${size})`, () => heap.realloc(held.ptr, size));
     if (ptr === undefined) return;
     checkPointer(ctx, `realloc(${held.ptr}, ${size})`, ptr, size, held.ptr);
     removeLive(ctx, held.ptr);
@@ -337,7 +362,7 @@ function randomOp(ctx: Ctx): void {
   } else if (r < 68) {
     if (held === undefined) return;
     ctx.begin(opIndex("usableSize"));
-    const usable = ctx.call("usableSize", () => heap.usableSize(held.ptr));
+    const usable = ctx.call(`usableSize(${held.ptr})`, () => heap.usableSize(held.ptr));
     const length = heap.buffer.byteLength;
     if (usable !== undefined && (!Number.isInteger(usable) || usable < 0 || held.ptr + usable > length)) {
       ctx.fail("bad-size", "usableSize", `usableSize(${held.ptr}) = ${usable}, memory is ${length} bytes`);
@@ -377,7 +402,7 @@ function randomOp(ctx: Ctx): void {
   } else if (r < 93) {
     const size = ctx.pick([2 ** 31 - 8, 2 ** 31, 2 ** 32 - 8, 2 ** 30, 1 << 20]);
     ctx.begin(opIndex("huge malloc"));
-    const ptr = ctx.call("huge malloc", () => heap.malloc(size));
+    const ptr = ctx.call(`malloc(${size})`, () => heap.malloc(size));
     if (ptr !== undefined) ctx.live.push({ ptr: checkPointer(ctx, `malloc(${size})`, ptr, size), size });
   } else if (r < 95 && ctx.corruption.length > 0) {
     // More stray writes later in the run, once the first ones are in.
@@ -498,9 +523,33 @@ function nastyWord(ctx: Ctx, old: number): number {
 }
 
 /** One stray write: a byte or a 32-bit word, into a place picked from the regions a buggy writer hits. */
+/** Keeps a copy of a just-freed block's header and first words (taken from the second stream only). */
+function rememberStale(ctx: Ctx, block: Block): void {
+  if (ctx.third() >= 0.3) return;
+  const buffer = (ctx.heap as Heap).buffer;
+  const at = block.ptr - LAYOUT.blockHeader;
+  if (at < 0 || at + 32 > buffer.byteLength) return;
+  ctx.stale.push({ at, bytes: new Uint8Array(buffer.slice(at, at + 32)) });
+  if (ctx.stale.length > 8) ctx.stale.shift();
+}
+
+/**
+ * A stale copy written back: a freed block's old header and links, valid once, restored over whatever
+ * lives there now (a module that cached the bytes, or a use-after-free write of old contents).
+ */
+function restoreStale(ctx: Ctx): void {
+  const old = ctx.stale[Math.floor(ctx.third() * ctx.stale.length)];
+  const buffer = (ctx.heap as Heap).buffer;
+  if (old === undefined || old.at + old.bytes.length > buffer.byteLength) return;
+  new Uint8Array(buffer).set(old.bytes, old.at);
+  ctx.note("corruption", `stale copy of 32 bytes written back at ${old.at} (a freed block's old header and links)`);
+}
+
 function corrupt(ctx: Ctx): void {
   ctx.begin(opIndex("corrupt"));
   if (!ctx.corruptMemory) return;
+  // From the third stream, so the first two (and what old seeds hit) are unchanged.
+  if (ctx.third() < 0.15) restoreStale(ctx);
   const heap = ctx.heap as Heap;
   const base = heap.base;
   const length = heap.buffer.byteLength;
@@ -630,6 +679,8 @@ export const LAYOUT_FOR_WORKER: typeof LAYOUT = LAYOUT;
 export const WORKER_FUNCTIONS: readonly { toString(): string }[] = [
   makeRandom,
   isArena,
+  rememberStale,
+  restoreStale,
   badInput,
   FuzzStop,
   describeError,
