@@ -1,5 +1,6 @@
 import type { NumericArrayType } from "../heap/index.js";
 import { InvalidArgumentError } from "../internal/errors.js";
+import { TYPED_ARRAYS } from "../internal/typed-arrays.js";
 import type { Allocator } from "./allocator.js";
 
 /** A typed array constructor a fallible collection can store its elements as. */
@@ -16,19 +17,7 @@ export type ArrayOf<C extends NumericType> = InstanceType<C>;
 /** Largest byte size a collection block may reach (heap offsets are 31-bit). */
 export const MAX_BLOCK_BYTES = 0x7fff_0000;
 
-const NUMERIC_TYPES: readonly unknown[] = [
-  Int8Array,
-  Uint8Array,
-  Uint8ClampedArray,
-  Int16Array,
-  Uint16Array,
-  Int32Array,
-  Uint32Array,
-  Float32Array,
-  Float64Array,
-  BigInt64Array,
-  BigUint64Array,
-];
+const NUMERIC_TYPES: readonly unknown[] = TYPED_ARRAYS;
 
 /** @internal Checks a collection's element type: one of the typed array constructors. */
 export function checkNumericType<C>(type: C, what: string): C {

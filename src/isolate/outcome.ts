@@ -1,4 +1,5 @@
 import { reviveError } from "../internal/serialize-error.js";
+import { typedArrayNamed } from "../internal/typed-arrays.js";
 import type { CallOutcome, StartFailure } from "./child.js";
 import {
   type Execution,
@@ -46,27 +47,13 @@ export type Settled =
   | { readonly ok: true; readonly value: unknown; readonly stats: ChildStats | undefined }
   | { readonly ok: false; readonly error: unknown };
 
-const VIEWS: Record<string, new (buffer: ArrayBuffer, byteOffset: number, length: number) => ArrayBufferView> = {
-  Int8Array,
-  Uint8Array,
-  Uint8ClampedArray,
-  Int16Array,
-  Uint16Array,
-  Int32Array,
-  Uint32Array,
-  Float32Array,
-  Float64Array,
-  BigInt64Array,
-  BigUint64Array,
-};
-
 /** Views bytes the child left in shared memory as the type its result had. */
 function asBinary(bytes: Buffer, view: string): unknown {
   if (view === "Buffer") return bytes;
   // allocUnsafeSlow gives the bytes an ArrayBuffer of their own, at offset 0.
   const buffer = bytes.buffer as ArrayBuffer;
   if (view === "ArrayBuffer") return buffer;
-  const View = VIEWS[view] ?? Uint8Array;
+  const View = typedArrayNamed(view) ?? Uint8Array;
   const size = (View as unknown as { BYTES_PER_ELEMENT: number }).BYTES_PER_ELEMENT;
   return new View(buffer, 0, buffer.byteLength / size);
 }

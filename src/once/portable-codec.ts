@@ -10,6 +10,7 @@
  * Format: one tag byte per value, little-endian fixed-size numbers, lengths as u32, strings as
  * UTF-8; an object seen before is written as a back-reference to its index in visiting order.
  */
+import { TYPED_ARRAYS, type TypedArrayConstructor } from "../internal/typed-arrays.js";
 
 enum Tag {
   Undefined = 0,
@@ -32,20 +33,7 @@ enum Tag {
   Hole,
 }
 
-const VIEWS = [
-  Int8Array,
-  Uint8Array,
-  Uint8ClampedArray,
-  Int16Array,
-  Uint16Array,
-  Int32Array,
-  Uint32Array,
-  Float32Array,
-  Float64Array,
-  BigInt64Array,
-  BigUint64Array,
-  DataView,
-] as const;
+const VIEWS: readonly (TypedArrayConstructor | DataViewConstructor)[] = [...TYPED_ARRAYS, DataView];
 
 // What reading a hole yields, so the array reader can leave the index unset.
 const HOLE: unique symbol = Symbol("hole");
