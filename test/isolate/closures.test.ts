@@ -4,18 +4,10 @@
 
 import { executionOf, Isolator } from "memkit/isolate";
 import { afterAll, describe, expect, it } from "vitest";
+import { failure } from "./isolators.js";
 
 const isolator = new Isolator({ output: "ignore", spares: 0, mode: "worker" });
 afterAll(() => isolator.close());
-
-async function failure(promise: Promise<unknown>): Promise<Error & Record<string, unknown>> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error & Record<string, unknown>;
-  }
-  throw new Error("expected the call to fail");
-}
 
 describe("closures", () => {
   it("a function using a variable of the caller's scope is refused before spawning, naming it", async () => {

@@ -3,21 +3,13 @@ import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { Isolator } from "memkit/isolate";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { isRunning } from "../helpers/process-state.js";
+import { isolatorMaker } from "./isolators.js";
 import { mixedCalls, until } from "./mixed-calls.js";
 
 const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url));
-const isolators: Isolator[] = [];
-function make(extra: ConstructorParameters<typeof Isolator>[0] = {}): Isolator {
-  const isolator = new Isolator({ output: "ignore", ...extra });
-  isolators.push(isolator);
-  return isolator;
-}
-afterAll(async () => {
-  await Promise.all(isolators.map((i) => i.close()));
-});
+const make = isolatorMaker();
 
 async function failure(promise: Promise<unknown>): Promise<Record<string, unknown>> {
   try {

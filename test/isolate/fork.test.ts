@@ -7,24 +7,17 @@ import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { executionOf, Isolator, type IsolatorOptions } from "memkit/isolate";
-import { afterAll, describe, expect, it } from "vitest";
+import { executionOf } from "memkit/isolate";
+import { describe, expect, it } from "vitest";
 import { isRunning } from "../helpers/process-state.js";
 import { findRuntime, type OtherRuntime } from "../helpers/runtimes.js";
+import { failure, isolatorMaker } from "./isolators.js";
 import { mixedCalls, until } from "./mixed-calls.js";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url));
 const linux = process.platform === "linux" && process.arch === "x64";
-const isolators: Isolator[] = [];
-function make(options: IsolatorOptions = {}): Isolator {
-  const isolator = new Isolator({ mode: "fork", output: "ignore", spares: 1, ...options });
-  isolators.push(isolator);
-  return isolator;
-}
-afterAll(async () => {
-  await Promise.all(isolators.map((i) => i.close()));
-});
+const make = isolatorMaker({ mode: "fork", spares: 1 });
 
 /** A function that writes `file` once it runs, then spins: the test acts once the file exists. */
 const spinAfterMark = (file: string) => {
@@ -35,15 +28,6 @@ const spinAfterMark = (file: string) => {
 function markFile(): { path: string; written: () => boolean } {
   const path = join(mkdtempSync(join(tmpdir(), "memkit-fork-mark-")), "mark");
   return { path, written: () => existsSync(path) };
-}
-
-async function failure(promise: Promise<unknown>): Promise<Error & Record<string, unknown>> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error & Record<string, unknown>;
-  }
-  throw new Error("expected the call to fail");
 }
 
 describe("the fork addon", () => {

@@ -1,28 +1,13 @@
 import { existsSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { executionOf, type IsolateMode, Isolator } from "memkit/isolate";
-import { afterAll, describe, expect, it } from "vitest";
+import { executionOf, type IsolateMode, type Isolator, type IsolatorOptions } from "memkit/isolate";
+import { describe, expect, it } from "vitest";
+import { failure, isolatorMaker } from "./isolators.js";
 
 const modes: IsolateMode[] = ["process", "worker"];
-const isolators: Isolator[] = [];
-function make(mode: IsolateMode, extra: ConstructorParameters<typeof Isolator>[0] = {}): Isolator {
-  const isolator = new Isolator({ mode, output: "ignore", ...extra });
-  isolators.push(isolator);
-  return isolator;
-}
-afterAll(async () => {
-  await Promise.all(isolators.map((i) => i.close()));
-});
-
-async function failure(promise: Promise<unknown>): Promise<Error & Record<string, unknown>> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error & Record<string, unknown>;
-  }
-  throw new Error("expected the call to fail");
-}
+const makeIsolator = isolatorMaker();
+const make = (mode: IsolateMode, extra: IsolatorOptions = {}): Isolator => makeIsolator({ mode, ...extra });
 
 describe.each(modes)("isolate in %s mode", (mode) => {
   const isolator = make(mode, { spares: 1 });

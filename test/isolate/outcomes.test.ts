@@ -4,28 +4,12 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { executionOf, type IsolateMode, Isolator, type IsolatorOptions } from "memkit/isolate";
-import { afterAll, describe, expect, it } from "vitest";
+import { executionOf, type IsolateMode } from "memkit/isolate";
+import { describe, expect, it } from "vitest";
+import { failure, isolatorMaker } from "./isolators.js";
 
 const modes: IsolateMode[] = ["process", "worker"];
-const isolators: Isolator[] = [];
-function make(options: IsolatorOptions): Isolator {
-  const isolator = new Isolator({ output: "ignore", ...options });
-  isolators.push(isolator);
-  return isolator;
-}
-afterAll(async () => {
-  await Promise.all(isolators.map((i) => i.close()));
-});
-
-async function failure(promise: Promise<unknown>): Promise<Error & Record<string, unknown>> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error & Record<string, unknown>;
-  }
-  throw new Error("expected the call to fail");
-}
+const make = isolatorMaker();
 
 const scratch = mkdtempSync(join(tmpdir(), "memkit-outcomes-"));
 function moduleFile(name: string, text: string): URL {

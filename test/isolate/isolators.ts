@@ -1,0 +1,28 @@
+import { Isolator, type IsolatorOptions } from "memkit/isolate";
+import { afterAll } from "vitest";
+
+/**
+ * A maker of isolators for one test file, each with `defaults` under its own options (output
+ * ignored unless a test says otherwise); every isolator it made is closed after the file's tests.
+ */
+export function isolatorMaker(defaults: IsolatorOptions = {}): (options?: IsolatorOptions) => Isolator {
+  const isolators: Isolator[] = [];
+  afterAll(async () => {
+    await Promise.all(isolators.map((isolator) => isolator.close()));
+  });
+  return (options = {}) => {
+    const isolator = new Isolator({ output: "ignore", ...defaults, ...options });
+    isolators.push(isolator);
+    return isolator;
+  };
+}
+
+/** The error `promise` rejects with; fails the test when it resolves instead. */
+export async function failure(promise: Promise<unknown>): Promise<Error & Record<string, unknown>> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as Error & Record<string, unknown>;
+  }
+  throw new Error("expected the call to fail");
+}
