@@ -113,8 +113,8 @@ export abstract class HeapBase {
   private readonly guard: Guard | undefined;
   /** @internal No guard, no cache, not shared, not WebAssembly: a strategy may take a shortcut. */
   protected readonly plain: boolean;
-  /** No guard, no cache, not shared: malloc and free go straight to the strategy. */
-  private readonly direct: boolean;
+  /** @internal No guard, no cache, not shared: malloc and free go straight to the strategy. */
+  protected readonly direct: boolean;
   /** Freed small blocks of this thread (see `HeapInstanceOptions.cache`). */
   private readonly cache: ThreadCache | undefined;
   /** Cells made by this heap object, and the serial ranges `restore` revoked. */

@@ -110,6 +110,53 @@ export class TlsfHeap extends HeapBase {
   /** @internal */
   static override readonly controlBytes: number = alignUp(CONTROL_WORDS * 4, ALIGN);
 
+  /**
+   * Allocates `bytes` bytes (see `Heap.malloc`). TLSF's own copy of the entry points: with one
+   * receiver class V8 keeps the call sites monomorphic and inlines the strategy into them, where
+   * the shared base methods also see arena and pool heaps.
+   *
+   * @param bytes Size in bytes.
+   * @param align Alignment (power of two).
+   * @returns The pointer.
+   * @throws {OutOfMemoryError} ERR_MEMKIT_OUT_OF_MEMORY when no block fits and the heap cannot grow.
+   */
+  override malloc(bytes: number, align: number = ALIGN): number {
+    const ptr = this.tryMalloc(bytes, align);
+    // The general path reports the failure (with the heap's figures) or the bad input.
+    return ptr !== 0 ? ptr : super.malloc(bytes, align);
+  }
+
+  /**
+   * Like `malloc`, but 0 when memory is exhausted (see `Heap.tryMalloc`).
+   *
+   * @param bytes Size in bytes.
+   * @param align Alignment (power of two).
+   * @returns The pointer, or 0.
+   * @throws {InvalidSizeError} ERR_MEMKIT_INVALID_SIZE for a bad size.
+   */
+  override tryMalloc(bytes: number, align: number = ALIGN): number {
+    if (!this.direct || align !== ALIGN || typeof bytes !== "number" || bytes >>> 0 !== bytes || bytes > MAX_OFFSET) {
+      return super.tryMalloc(bytes, align);
+    }
+    this.fresh();
+    return this.allocate(bytes, ALIGN);
+  }
+
+  /**
+   * Frees the block at `ptr` (see `Heap.free`).
+   *
+   * @param ptr A live pointer of this heap.
+   * @throws {DoubleFreeError} ERR_MEMKIT_DOUBLE_FREE / {InvalidPointerError} ERR_MEMKIT_INVALID_POINTER.
+   */
+  override free(ptr: number): void {
+    if (!this.direct || typeof ptr !== "number" || ptr >>> 0 !== ptr) {
+      super.free(ptr);
+      return;
+    }
+    this.fresh();
+    this.release(ptr);
+  }
+
   /** Rounds a request to a block size: a multiple of 8, at least MIN_SIZE. */
   private static blockSize(bytes: number): number {
     return bytes <= MIN_SIZE ? MIN_SIZE : (bytes + 7) & -8;
