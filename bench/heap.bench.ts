@@ -11,6 +11,7 @@ import type { ArenaHeap } from "../src/heap/index.js";
 import { CC1_TRACE, loadTrace, peakLiveBytes, type Trace, withSurvivorsFreed } from "../test/helpers/trace.js";
 import { type Contender, type Group, runBenchmark } from "./harness.js";
 import { assemblyScriptRunner, cellRunner, heapRunner, thingRunner, typedArrayRunner } from "./heap/contenders.js";
+import { cpuNsPerOp } from "./heap/cpu-time.js";
 import { buildNativeReplayer, nativeAllocators, runNative, traceFile } from "./heap/native.js";
 import { sharedThroughput } from "./heap/shared.js";
 import { printTargets } from "./heap/targets.js";
@@ -88,7 +89,7 @@ function workloadGroup(
     contenders.push({
       name: allocator.label,
       measured,
-      extra: () => ({ [fp]: c.footprint, "faults/replay": c.faults }),
+      extra: () => ({ "cpu/op": c.cpu_ns, [fp]: c.footprint, "faults/replay": c.faults }),
     });
   }
   contenders.push({ name: "new Uint8Array(n)", fn: typedArrayRunner(trace), ops });
@@ -98,7 +99,17 @@ function workloadGroup(
     ops,
     samples: options.thingSamples ?? 12,
   });
-  return { name, contenders };
+  return { name, contenders: contenders.map((c) => withCpuTime(c, ops)) };
+}
+
+/**
+ * Adds the CPU time per op, measured right after mitata's wall-clock samples of the same contender
+ * (see heap/cpu-time.ts). Slow contenders (those given fewer samples) keep wall-clock figures only.
+ */
+function withCpuTime(contender: Contender, ops: number): Contender {
+  const fn = contender.fn;
+  if (fn === undefined || contender.samples !== undefined) return contender;
+  return { ...contender, extra: () => ({ "cpu/op": cpuNsPerOp(fn, ops), ...(contender.extra?.() ?? {}) }) };
 }
 
 const groups: Group[] = [

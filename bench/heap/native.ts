@@ -29,6 +29,8 @@ export interface NativeResult {
   readonly footprint: number;
   /** Minor page faults per timed replay. */
   readonly faults: number;
+  /** Median CPU time per event (the process's own CPU clock). */
+  readonly cpu_ns: number;
 }
 
 const source = fileURLToPath(new URL("../../../bench/heap/glibc-replay.c", import.meta.url));
@@ -90,7 +92,7 @@ export function runNative(binary: string, file: string, trace: Trace, allocator:
     .trim();
   const [found, p50, p99, footprint, ...rest] = out.split(" ");
   if (found !== allocator.name) throw new Error(`replayer ran with ${found}, expected ${allocator.name}`);
-  const [mallocs, frees, reallocs, touches, bytes, faults] = rest.map(Number);
+  const [mallocs, frees, reallocs, touches, bytes, faults, cpu] = rest.map(Number);
   const done: WorkCount = {
     mallocs: mallocs ?? 0,
     frees: frees ?? 0,
@@ -104,5 +106,11 @@ export function runNative(binary: string, file: string, trace: Trace, allocator:
       `${allocator.name} replayer did other work: ${JSON.stringify(done)} vs ${JSON.stringify(expected)}`,
     );
   }
-  return { p50_ns: Number(p50), p99_ns: Number(p99), footprint: Number(footprint), faults: faults ?? Number.NaN };
+  return {
+    p50_ns: Number(p50),
+    p99_ns: Number(p99),
+    footprint: Number(footprint),
+    faults: faults ?? Number.NaN,
+    cpu_ns: cpu ?? Number.NaN,
+  };
 }
