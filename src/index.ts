@@ -15,6 +15,7 @@ export {
   type MemkitErrorOptions,
   MemkitRangeError,
   MemkitTypeError,
+  SharedMemoryUnavailableError,
   TimeoutError,
 } from "./internal/errors.js";
 export {

@@ -40,7 +40,8 @@ export function isSharedBuffer(value: unknown): value is SharedArrayBuffer {
  * cross-origin isolated.
  */
 export function newSharedBuffer(bytes: number, maxByteLength: number): SharedArrayBuffer {
-  if (SharedBuffer === undefined) throw new SharedMemoryUnavailableError("A heap with shared: true");
+  if (SharedBuffer === undefined)
+    throw new SharedMemoryUnavailableError("A heap with shared: true", "create the heap without shared: true");
   return new SharedBuffer(bytes, { maxByteLength });
 }
 

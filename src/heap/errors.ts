@@ -4,9 +4,10 @@ import {
   MemkitRangeError,
   MemkitTypeError,
   registerErrorClasses,
+  SharedMemoryUnavailableError,
 } from "../internal/errors.js";
 
-export { InvalidSizeError };
+export { InvalidSizeError, SharedMemoryUnavailableError };
 
 /**
  * The heap has no free block large enough and cannot grow. Recoverable: free something, or
@@ -213,29 +214,8 @@ export class HeapPoisonedError extends MemkitError {
   }
 }
 
-/**
- * Shared memory was asked for where `SharedArrayBuffer` does not exist: in a browser page that is
- * not cross-origin isolated. Serve the page with `Cross-Origin-Opener-Policy: same-origin` and
- * `Cross-Origin-Embedder-Policy: require-corp`, or use a heap that is not shared.
- *
- * @example
- * ```ts
- * try { Heap.create({ shared: true }); } catch (e) { if (e instanceof SharedMemoryUnavailableError) console.log(e.message); }
- * ```
- */
-export class SharedMemoryUnavailableError extends MemkitTypeError {
-  /** @param what What needed shared memory. */
-  constructor(what: string) {
-    super(
-      "ERR_MEMKIT_SHARED_MEMORY_UNAVAILABLE",
-      `${what} needs SharedArrayBuffer, which this page does not have: it is not cross-origin isolated. Serve it with the headers "Cross-Origin-Opener-Policy: same-origin" and "Cross-Origin-Embedder-Policy: require-corp", or create the heap without shared: true.`,
-    );
-  }
-}
-
 registerErrorClasses({
   HeapPoisonedError,
-  SharedMemoryUnavailableError,
   OutOfMemoryError,
   InvalidPointerError,
   DoubleFreeError,

@@ -221,6 +221,30 @@ export class TimeoutError extends MemkitError {
   }
 }
 
+/**
+ * Shared memory was asked for where `SharedArrayBuffer` does not exist: in a browser page that is
+ * not cross-origin isolated. Serve the page with `Cross-Origin-Opener-Policy: same-origin` and
+ * `Cross-Origin-Embedder-Policy: require-corp`, or use something that is not shared. `memkit/heap`
+ * (`shared: true`) and `memkit/once` (`SharedOnceCell`) both throw it.
+ *
+ * @example
+ * ```ts
+ * try { Heap.create({ shared: true }); } catch (e) { if (e instanceof SharedMemoryUnavailableError) console.log(e.message); }
+ * ```
+ */
+export class SharedMemoryUnavailableError extends MemkitTypeError {
+  /**
+   * @param what What needed shared memory.
+   * @param alternative What to do instead when the headers cannot be set.
+   */
+  constructor(what: string, alternative: string) {
+    super(
+      "ERR_MEMKIT_SHARED_MEMORY_UNAVAILABLE",
+      `${what} needs SharedArrayBuffer, which this page does not have: it is not cross-origin isolated. Serve it with the headers "Cross-Origin-Opener-Policy: same-origin" and "Cross-Origin-Embedder-Policy: require-corp", or ${alternative}.`,
+    );
+  }
+}
+
 registerErrorClasses({
   MemkitError,
   MemkitRangeError,
@@ -229,4 +253,5 @@ registerErrorClasses({
   InvalidSizeError,
   AbortedError,
   TimeoutError,
+  SharedMemoryUnavailableError,
 });

@@ -5,6 +5,8 @@
  *
  * @module
  */
+
+export { SharedMemoryUnavailableError } from "../internal/errors.js";
 export { AsyncLazy, AsyncOnceCell, type AsyncOnceOptions, type WaitOptions } from "./async-once-cell.js";
 export {
   CapacityExceededError,

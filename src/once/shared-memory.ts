@@ -1,3 +1,4 @@
+import { SharedMemoryUnavailableError } from "../internal/errors.js";
 import { OnceUnsupportedError } from "./errors.js";
 import { decodePortable, encodePortable } from "./portable-codec.js";
 
@@ -56,8 +57,9 @@ export const owners: WeakMap<SharedArrayBuffer, Owner> = realm[OWNERS] as WeakMa
 /** @internal Throws the typed error where SharedArrayBuffer is missing. */
 export function requireSharedMemory(): void {
   if (typeof SharedArrayBuffer === "undefined") {
-    throw new OnceUnsupportedError(
-      "SharedOnceCell needs SharedArrayBuffer, which this context lacks: in a browser, serve the page cross-origin isolated (headers Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp)",
+    throw new SharedMemoryUnavailableError(
+      "A SharedOnceCell",
+      "use a OnceCell or AsyncOnceCell, which need no shared memory, within one thread",
     );
   }
 }

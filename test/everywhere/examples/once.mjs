@@ -45,7 +45,10 @@ export default async function onceExample() {
     } catch (error) {
       code = error.code;
     }
-    check(code === "ERR_MEMKIT_UNSUPPORTED", "without SharedArrayBuffer a SharedOnceCell is a typed error");
+    check(
+      code === "ERR_MEMKIT_SHARED_MEMORY_UNAVAILABLE",
+      "without SharedArrayBuffer a SharedOnceCell is a typed error",
+    );
     answer = new OnceCell().getOrInit(() => new Map([["answer", 42]])).get("answer");
   }
 
