@@ -3,6 +3,7 @@
  * sends back its value, what it threw, or where the unserializable part of the result is.
  */
 import { closeSync, constants, openSync, writeSync } from "node:fs";
+import { binaryResult } from "./binary-result.js";
 import type { ChildMessage, RunMessage } from "./protocol.js";
 import { runTask, serializeError, startStats, taskOrigin } from "./run-task.js";
 import { findUnserializable } from "./serializable.js";
@@ -29,17 +30,6 @@ function writeScratch(path: string, bytes: Uint8Array): void {
   }
 }
 
-/** The raw bytes and view name of a large binary result, or undefined for anything else. */
-function binary(value: unknown, threshold: number): { bytes: Uint8Array; view: string } | undefined {
-  if (value instanceof ArrayBuffer && value.byteLength >= threshold)
-    return { bytes: new Uint8Array(value), view: "ArrayBuffer" };
-  if (ArrayBuffer.isView(value) && !(value instanceof DataView) && value.byteLength >= threshold) {
-    const view = Buffer.isBuffer(value) ? "Buffer" : value.constructor.name;
-    return { bytes: new Uint8Array(value.buffer, value.byteOffset, value.byteLength), view };
-  }
-  return undefined;
-}
-
 const markerPath = process.env.MEMKIT_ISOLATE_MARKER;
 delete process.env.MEMKIT_ISOLATE_MARKER;
 const marker = markerPath === undefined ? undefined : openSync(markerPath, constants.O_RDWR | constants.O_NOFOLLOW);
@@ -62,7 +52,7 @@ async function handle(message: RunMessage): Promise<void> {
     } else send({ type: "threw", id: message.id, error, stats: stats() });
     return;
   }
-  const large = message.scratch === undefined ? undefined : binary(outcome.value, message.fileThreshold);
+  const large = message.scratch === undefined ? undefined : binaryResult(outcome.value, message.fileThreshold);
   if (large !== undefined && message.scratch !== undefined) {
     writeScratch(message.scratch, large.bytes);
     const { length } = large.bytes;

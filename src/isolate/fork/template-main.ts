@@ -7,6 +7,7 @@
 import { closeSync, constants, mkdtempSync, openSync, rmSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { deserialize, serialize } from "node:v8";
+import { binaryResult } from "../binary-result.js";
 import type { ChildMessage } from "../protocol.js";
 import { preloadedModules, runTask, serializeError, startStats, taskOrigin } from "../run-task.js";
 import { SCRATCH_DIR } from "../scratch-names.js";
@@ -29,17 +30,6 @@ function writeAll(path: string, parts: readonly Uint8Array[], truncate: boolean)
   } finally {
     closeSync(fd);
   }
-}
-
-/** The raw bytes and view name of a large binary result, or undefined for anything else. */
-function binary(value: unknown, threshold: number): { bytes: Uint8Array; view: string } | undefined {
-  if (value instanceof ArrayBuffer && value.byteLength >= threshold)
-    return { bytes: new Uint8Array(value), view: "ArrayBuffer" };
-  if (ArrayBuffer.isView(value) && !(value instanceof DataView) && value.byteLength >= threshold) {
-    const view = Buffer.isBuffer(value) ? "Buffer" : value.constructor.name;
-    return { bytes: new Uint8Array(value.buffer, value.byteOffset, value.byteLength), view };
-  }
-  return undefined;
 }
 
 /** Marks the answer file before the function starts, so a child that dies later is known to have entered it. */
@@ -77,7 +67,7 @@ async function runCall(request: ForkRequest): Promise<void> {
       return answer(request, { type: "load-failed", id, module: taskOrigin(request.task), error });
     return answer(request, { type: "threw", id, error, stats: stats() });
   }
-  const large = request.scratch === undefined ? undefined : binary(outcome.value, request.fileThreshold);
+  const large = request.scratch === undefined ? undefined : binaryResult(outcome.value, request.fileThreshold);
   if (large !== undefined && request.scratch !== undefined) {
     writeAll(request.scratch, [large.bytes], false);
     const { length } = large.bytes;
