@@ -79,8 +79,11 @@ export function blockingWait(words: Int32Array, observed: number, timeoutMs: num
 /** @internal `Atomics.waitAsync` on the STATE word, keeping the event loop alive meanwhile. */
 export async function waitAsync(words: Int32Array, observed: number, timeoutMs: number): Promise<void> {
   // Atomics.waitAsync alone does not keep Node's event loop alive: without this timer, a main
-  // thread waiting out a dead worker's lease would see its process exit (code 13) mid-wait.
-  const keepAlive = setTimeout(() => {}, timeoutMs);
+  // thread waiting out a dead worker's lease would see its process exit (code 13) mid-wait. The
+  // timer must outlive the wait: one of the same length can fire just before waitAsync's own
+  // timeout settles, leaving a moment with nothing alive (seen in CI: exit 13, about 1 run in 10).
+  // An interval lasts until the finally clears it, however late the wait settles.
+  const keepAlive = setInterval(() => {}, 1000);
   try {
     if (typeof Atomics.waitAsync !== "function") {
       await new Promise((resolve) => setTimeout(resolve, Math.min(timeoutMs, 5)));
@@ -89,6 +92,6 @@ export async function waitAsync(words: Int32Array, observed: number, timeoutMs: 
     const waiting = Atomics.waitAsync(words, 0, observed, timeoutMs);
     if (waiting.async) await waiting.value;
   } finally {
-    clearTimeout(keepAlive);
+    clearInterval(keepAlive);
   }
 }
