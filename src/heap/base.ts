@@ -518,8 +518,13 @@ export abstract class HeapBase {
     if (ptr === 0) return this.malloc(bytes);
     if (typeof bytes !== "number" || bytes >>> 0 !== bytes || bytes > MAX_OFFSET) badSize(bytes);
     if (typeof ptr !== "number" || ptr >>> 0 !== ptr) badPointer(ptr);
-    const moved =
-      this.guard !== undefined ? this.guard.realloc(ptr, bytes) : this.locked(() => this.reallocate(ptr, bytes));
+    let moved: number;
+    if (this.guard !== undefined) moved = this.guard.realloc(ptr, bytes);
+    else if (!this.shared) {
+      // Not through locked(): that costs a closure per call and shares one call site among all strategies.
+      this.fresh();
+      moved = this.reallocate(ptr, bytes);
+    } else moved = this.locked(() => this.reallocate(ptr, bytes));
     if (moved === 0) throw this.outOfMemory(bytes);
     return moved;
   }

@@ -157,6 +157,25 @@ export class TlsfHeap extends HeapBase {
     this.release(ptr);
   }
 
+  /**
+   * Resizes the block at `ptr` (see `Heap.realloc`). The direct path calls the strategy without the
+   * closure the general path passes to `locked()` (one allocation per call, and a call site shared
+   * by every strategy and every locked operation, so V8 could not inline through it).
+   *
+   * @param ptr A live pointer, or 0 to allocate.
+   * @param bytes The new size.
+   * @returns The (maybe moved) pointer.
+   * @throws {OutOfMemoryError} ERR_MEMKIT_OUT_OF_MEMORY when it cannot grow; `ptr` stays valid.
+   */
+  override realloc(ptr: number, bytes: number): number {
+    if (!this.direct || ptr === 0 || typeof ptr !== "number" || ptr >>> 0 !== ptr) return super.realloc(ptr, bytes);
+    if (typeof bytes !== "number" || bytes >>> 0 !== bytes || bytes > MAX_OFFSET) return super.realloc(ptr, bytes);
+    this.fresh();
+    const moved = this.reallocate(ptr, bytes);
+    // The general path reports the failure with the heap's figures.
+    return moved !== 0 ? moved : super.realloc(ptr, bytes);
+  }
+
   /** Rounds a request to a block size: a multiple of 8, at least MIN_SIZE. */
   private static blockSize(bytes: number): number {
     return bytes <= MIN_SIZE ? MIN_SIZE : (bytes + 7) & -8;
