@@ -6,6 +6,7 @@
  * crossing the boundary from the cost of the allocator.
  */
 import { existsSync, readFileSync } from "node:fs";
+import { seededU32 } from "../../src/internal/random.js";
 
 /** The C functions of json.c. */
 export interface JsonLib {
@@ -33,17 +34,6 @@ export function fixture(name: string): Buffer {
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
-/** A seeded generator (mulberry32), so every run builds the same document. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
-
 const WORDS = ["alpha", "beta", "gamma", "delta", "héllo", "wörld", "✓ ok", 'quote\\"d', "tab\\t", ""];
 
 /**
@@ -52,7 +42,7 @@ const WORDS = ["alpha", "beta", "gamma", "delta", "héllo", "wörld", "✓ ok", 
  * which make many small allocations; with `prose`, each record also has a sentence of 20-120 bytes.
  */
 export function makeDocument(bytes: number, seed = 1, prose = false): { text: string; compact: string } {
-  const next = random(seed);
+  const next = seededU32(seed);
   const pick = <T>(list: readonly T[]): T => list[Math.floor(next() * list.length)] as T;
   const records: unknown[] = [];
   let size = 0;

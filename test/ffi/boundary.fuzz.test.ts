@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { instantiateWithHeap } from "memkit/ffi";
 import { describe, expect, it } from "vitest";
+import { seededU32 } from "../../src/internal/random.js";
 
 // Seeded fuzzing of the C boundary: random malloc/calloc/realloc/free calls made *from C*, with
 // sizes up to SIZE_MAX and bad frees mixed in. C must never see an exception (every failure is
@@ -18,21 +19,11 @@ const wasm = readFileSync(new URL("../fixtures/wasm/ownership.wasm", import.meta
 const RUNS = Number(process.env.MEMKIT_FUZZ_RUNS ?? 2000);
 const SEEDS = [1, 2, 3, 0xc0ffee];
 
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
-
 const BAD_FREE = ["ERR_MEMKIT_DOUBLE_FREE", "ERR_MEMKIT_INVALID_POINTER"];
 const SIZES = [0, 1, 8, 24, 100, 4096, 70_000, 0x7fff_ffff, 0x8000_0000, 0xffff_ffff];
 
 async function fuzz(seed: number): Promise<void> {
-  const next = random(seed);
+  const next = seededU32(seed);
   const pick = <T>(list: readonly T[]): T => list[Math.floor(next() * list.length)] as T;
   const { exports: c, heap } = await instantiateWithHeap<Ownership>(wasm, { maxBytes: 4 << 20 });
   const live = new Set<number>();

@@ -1,12 +1,11 @@
 // A fork template that dies or stops answering is replaced, and a call it never forked says
 // "not-run". The stall deadline is shortened for this file through MEMKIT_FORK_DEADLINE_MS,
 // which memkit reads when it is first imported (hence the dynamic import).
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import type { Isolator as IsolatorType } from "memkit/isolate";
 import { afterAll, describe, expect, it } from "vitest";
 import { isRunning } from "../helpers/process-state.js";
+import { markFile, spinAfterMark } from "./isolators.js";
 import { until } from "./mixed-calls.js";
 
 // Long enough for a healthy fork on a loaded machine, short enough for a quick test.
@@ -43,17 +42,6 @@ async function tagged(): Promise<{ isolator: IsolatorType; template: () => numbe
     return undefined;
   };
   return { isolator, template };
-}
-
-/** A function that writes `file` once it runs, then spins: the test acts once the file exists. */
-const spinAfterMark = (file: string) => {
-  const fs = process.getBuiltinModule("node:fs") as typeof import("node:fs");
-  fs.writeFileSync(file, "entered");
-  for (;;);
-};
-function markFile(): { path: string; written: () => boolean } {
-  const path = join(mkdtempSync(join(tmpdir(), "memkit-fork-mark-")), "mark");
-  return { path, written: () => existsSync(path) };
 }
 
 async function failure(promise: Promise<unknown>): Promise<Record<string, unknown>> {

@@ -2,7 +2,7 @@
 // states, limits, and what dies with the caller. Linux only (fork mode throws elsewhere).
 import { spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -11,24 +11,13 @@ import { executionOf } from "memkit/isolate";
 import { describe, expect, it } from "vitest";
 import { isRunning } from "../helpers/process-state.js";
 import { findRuntime, type OtherRuntime } from "../helpers/runtimes.js";
-import { failure, isolatorMaker } from "./isolators.js";
+import { failure, isolatorMaker, markFile, spinAfterMark } from "./isolators.js";
 import { mixedCalls, until } from "./mixed-calls.js";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url));
 const linux = process.platform === "linux" && process.arch === "x64";
 const make = isolatorMaker({ mode: "fork", spares: 1 });
-
-/** A function that writes `file` once it runs, then spins: the test acts once the file exists. */
-const spinAfterMark = (file: string) => {
-  const fs = process.getBuiltinModule("node:fs") as typeof import("node:fs");
-  fs.writeFileSync(file, "entered");
-  for (;;);
-};
-function markFile(): { path: string; written: () => boolean } {
-  const path = join(mkdtempSync(join(tmpdir(), "memkit-fork-mark-")), "mark");
-  return { path, written: () => existsSync(path) };
-}
 
 describe("the fork addon", () => {
   it("the committed binary was built from the committed source (its embedded sha256 matches)", () => {

@@ -1,3 +1,6 @@
+import { existsSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { Isolator, type IsolatorOptions } from "memkit/isolate";
 import { afterAll } from "vitest";
 
@@ -25,4 +28,17 @@ export async function failure(promise: Promise<unknown>): Promise<Error & Record
     return error as Error & Record<string, unknown>;
   }
   throw new Error("expected the call to fail");
+}
+
+/** A function that writes `file` once it runs, then spins: the test acts once the file exists. */
+export const spinAfterMark = (file: string): never => {
+  const fs = process.getBuiltinModule("node:fs") as typeof import("node:fs");
+  fs.writeFileSync(file, "entered");
+  for (;;);
+};
+
+/** A fresh path for `spinAfterMark` to write, and whether it has been written yet. */
+export function markFile(): { path: string; written: () => boolean } {
+  const path = join(mkdtempSync(join(tmpdir(), "memkit-fork-mark-")), "mark");
+  return { path, written: () => existsSync(path) };
 }
