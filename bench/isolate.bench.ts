@@ -13,7 +13,7 @@ import { Piscina } from "piscina";
 import { Tinypool } from "tinypool";
 import { type Contender, runBenchmark } from "./harness.js";
 import { forkGroups } from "./isolate/fork.js";
-import { cpuWithChildren, percentile, throughput, timeCalls } from "./isolate/manual.js";
+import { coldFork, cpuWithChildren, percentile, throughput, timeCalls } from "./isolate/manual.js";
 import double from "./isolate/pool-task.js";
 
 const here = (name: string) => fileURLToPath(new URL(`./isolate/${name}`, import.meta.url));
@@ -29,15 +29,6 @@ function row(name: string, sorted: number[], extra: Record<string, number | stri
     measured: { p50_ns: ms(p50), p99_ns: ms(p99) },
     extra: () => ({ ...extra, "p99/p50": Number((p99 / p50).toFixed(2)) }),
   };
-}
-
-async function coldFork(): Promise<unknown> {
-  const child = fork(here("raw-child.js"), [], { serialization: "advanced" });
-  await once(child, "message");
-  child.send({ kind: "double", x: 21 });
-  const [value] = await once(child, "message");
-  child.kill("SIGKILL");
-  return value;
 }
 
 async function coldWorker(): Promise<unknown> {

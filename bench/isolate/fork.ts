@@ -4,8 +4,7 @@
  * `isolateWorkers`, and a C fork + pipe + waitpid loop; a task module that takes 200 ms to
  * import; and what one fork costs as the template (or the C process) holds 0 / 100 / 500 MiB.
  */
-import { execFileSync, fork } from "node:child_process";
-import { once } from "node:events";
+import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -13,7 +12,7 @@ import { fileURLToPath } from "node:url";
 import { Isolator } from "memkit/isolate";
 import { Tinypool } from "tinypool";
 import type { Contender, Group } from "../harness.js";
-import { percentile, throughput } from "./manual.js";
+import { coldFork, percentile, throughput } from "./manual.js";
 
 const here = (name: string) => fileURLToPath(new URL(`./${name}`, import.meta.url));
 // Source files tsc does not copy (a C program, a plain module): read from the repository.
@@ -90,15 +89,6 @@ function cReference(): ((calls: number, mb: number) => number[]) | null {
 function cRow(name: string, sorted: number[]): Contender {
   const total = sorted.reduce((a, b) => a + b, 0);
   return row(name, sorted, sorted.length / (total / 1000));
-}
-
-async function coldFork(): Promise<unknown> {
-  const child = fork(here("raw-child.js"), [], { serialization: "advanced" });
-  await once(child, "message");
-  child.send({ kind: "double", x: 21 });
-  const [value] = await once(child, "message");
-  child.kill("SIGKILL");
-  return value;
 }
 
 /** A module task whose calls run once the template has preloaded it (calls until they are fast). */

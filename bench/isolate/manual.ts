@@ -1,3 +1,7 @@
+import { fork } from "node:child_process";
+import { once } from "node:events";
+import { fileURLToPath } from "node:url";
+
 /** Times `call` `samples` times, running `prepare` (untimed) before each; returns sorted ms. */
 export async function timeCalls(
   samples: number,
@@ -62,4 +66,14 @@ export function cpuWithChildren(): number {
     // No /proc: children are not counted.
   }
   return own.user + own.system + ticks * 10_000;
+}
+
+/** The plain baseline: a cold `child_process.fork` per call (start, one message each way, kill). */
+export async function coldFork(): Promise<unknown> {
+  const child = fork(fileURLToPath(new URL("./raw-child.js", import.meta.url)), [], { serialization: "advanced" });
+  await once(child, "message");
+  child.send({ kind: "double", x: 21 });
+  const [value] = await once(child, "message");
+  child.kill("SIGKILL");
+  return value;
 }
