@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { isRunning } from "../helpers/process-state.js";
-import { isolatorMaker } from "./isolators.js";
+import { isolatorMaker, runScript } from "./isolators.js";
 import { mixedCalls, until } from "./mixed-calls.js";
 
 const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url));
@@ -114,16 +114,7 @@ describe("process mode contains what would kill the caller", () => {
   });
 
   it("spares never keep the caller's event loop alive", async () => {
-    const child = spawn(process.execPath, [fixture("isolate-spares-exit.mjs")], {
-      stdio: ["ignore", "pipe", "ignore"],
-    });
-    let out = "";
-    child.stdout.on("data", (d) => {
-      out += d;
-    });
-    const code = await new Promise((resolve) => child.on("exit", resolve));
-    expect(code).toBe(0);
-    expect(out.trim()).toBe("done");
+    expect(await runScript(fixture("isolate-spares-exit.mjs"))).toEqual({ code: 0, stdout: "done" });
   });
 
   it("20 concurrent mixed calls all settle correctly; no zombies; fds back to baseline", async () => {

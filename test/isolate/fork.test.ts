@@ -11,7 +11,7 @@ import { executionOf } from "memkit/isolate";
 import { describe, expect, it } from "vitest";
 import { isRunning } from "../helpers/process-state.js";
 import { findRuntime, type OtherRuntime } from "../helpers/runtimes.js";
-import { failure, isolatorMaker, markFile, spinAfterMark } from "./isolators.js";
+import { failure, isolatorMaker, markFile, runScript, spinAfterMark } from "./isolators.js";
 import { mixedCalls, until } from "./mixed-calls.js";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
@@ -221,14 +221,7 @@ describe.runIf(linux)("fork mode under concurrent calls", () => {
 
 describe.runIf(linux)("fork mode and the caller's death", () => {
   it("fork mode never keeps the caller's event loop alive (no close() needed to exit)", async () => {
-    const child = spawn(process.execPath, [fixture("isolate-fork-exit.mjs")], { stdio: ["ignore", "pipe", "ignore"] });
-    let out = "";
-    child.stdout.on("data", (d) => {
-      out += d;
-    });
-    const code = await new Promise((resolve) => child.on("exit", resolve));
-    expect(code).toBe(0);
-    expect(out.trim()).toBe("done");
+    expect(await runScript(fixture("isolate-fork-exit.mjs"))).toEqual({ code: 0, stdout: "done" });
   });
 
   it("a caller killed with SIGKILL mid-call takes the forked child, its sleep, the template and the scratch files with it", async () => {

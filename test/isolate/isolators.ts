@@ -1,3 +1,4 @@
+import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -41,4 +42,15 @@ export const spinAfterMark = (file: string): never => {
 export function markFile(): { path: string; written: () => boolean } {
   const path = join(mkdtempSync(join(tmpdir(), "memkit-fork-mark-")), "mark");
   return { path, written: () => existsSync(path) };
+}
+
+/** Runs `script` in a fresh node; resolves with its exit code and trimmed stdout. */
+export async function runScript(script: string): Promise<{ code: number | null; stdout: string }> {
+  const child = spawn(process.execPath, [script], { stdio: ["ignore", "pipe", "ignore"] });
+  let stdout = "";
+  child.stdout.on("data", (chunk) => {
+    stdout += chunk;
+  });
+  const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
+  return { code, stdout: stdout.trim() };
 }
