@@ -5,20 +5,11 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { isRunning } from "../helpers/process-state.js";
-import { isolatorMaker, runScript } from "./isolators.js";
+import { failure, isolatorMaker, runScript } from "./isolators.js";
 import { mixedCalls, until } from "./mixed-calls.js";
 
 const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url));
 const make = isolatorMaker();
-
-async function failure(promise: Promise<unknown>): Promise<Record<string, unknown>> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Record<string, unknown>;
-  }
-  throw new Error("expected the call to fail");
-}
 
 describe("process mode contains what would kill the caller", () => {
   it("process.abort() is IsolateCrashedError with SIGABRT and stderr", async () => {

@@ -5,7 +5,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import type { Isolator as IsolatorType } from "memkit/isolate";
 import { afterAll, describe, expect, it } from "vitest";
 import { isRunning } from "../helpers/process-state.js";
-import { markFile, spinAfterMark } from "./isolators.js";
+import { failure, markFile, spinAfterMark } from "./isolators.js";
 import { until } from "./mixed-calls.js";
 
 // Long enough for a healthy fork on a loaded machine, short enough for a quick test.
@@ -42,15 +42,6 @@ async function tagged(): Promise<{ isolator: IsolatorType; template: () => numbe
     return undefined;
   };
   return { isolator, template };
-}
-
-async function failure(promise: Promise<unknown>): Promise<Record<string, unknown>> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Record<string, unknown>;
-  }
-  throw new Error("expected the call to fail");
 }
 
 describe.runIf(linux)("fork templates that die or stall", () => {
