@@ -133,6 +133,22 @@ function checkName(name: unknown): undefined {
   return undefined;
 }
 
+/**
+ * Shared start of both forms: the configured point and the action it takes on this call, or
+ * undefined when nothing fires (no such failpoint, a callback ran, an `off` or a missed term).
+ */
+function fire(name: string): { point: Point; action: FailpointAction } | undefined {
+  ensureEnv();
+  const point = points.size === 0 ? undefined : points.get(name);
+  if (point === undefined) return checkName(name);
+  if (point.callback !== undefined) {
+    point.callback();
+    return undefined;
+  }
+  const action = evaluate(point);
+  return action === undefined ? undefined : { point, action };
+}
+
 /** Shared by both forms: what to do for every task that needs no waiting. */
 function perform(name: string, action: FailpointAction): FailpointHit | undefined {
   if (action.kind === "throw") throw new FailpointError(name, action.argument ?? "");
@@ -164,16 +180,10 @@ function perform(name: string, action: FailpointAction): FailpointHit | undefine
  * ```
  */
 export function failpoint(name: string): FailpointHit | undefined {
-  ensureEnv();
-  if (points.size === 0) return checkName(name);
-  const point = points.get(name);
-  if (point === undefined) return checkName(name);
-  if (point.callback !== undefined) {
-    point.callback();
-    return undefined;
-  }
-  const action = evaluate(point);
-  if (action === undefined || action.kind === "yield") return undefined;
+  const fired = fire(name);
+  if (fired === undefined) return undefined;
+  const { action } = fired;
+  if (action.kind === "yield") return undefined;
   if (action.kind === "pause") throw new FailpointUnsupportedError(name, "pause");
   if (action.kind === "sleep") {
     blockingSleep(Number(action.argument));
@@ -196,15 +206,9 @@ export function failpoint(name: string): FailpointHit | undefined {
  * ```
  */
 export async function failpointAsync(name: string): Promise<FailpointHit | undefined> {
-  ensureEnv();
-  const point = points.get(name);
-  if (point === undefined) return checkName(name);
-  if (point.callback !== undefined) {
-    point.callback();
-    return undefined;
-  }
-  const action = evaluate(point);
-  if (action === undefined) return undefined;
+  const fired = fire(name);
+  if (fired === undefined) return undefined;
+  const { point, action } = fired;
   if (action.kind === "pause") {
     await point.replaced;
     return undefined;
