@@ -26,21 +26,8 @@ async function drive() {
     workload === "t1" ? traces.withSurvivorsFreed(traces.loadTrace(traces.CC1_TRACE)) : workloads[workload]();
   let target;
   if (useAs) {
-    const bytes = readFileSync(new URL("../bench/heap/as-tlsf.wasm", import.meta.url));
-    const abort = () => {
-      throw new Error("AssemblyScript abort");
-    };
-    const as = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { abort } }).exports;
-    let u8 = new Uint8Array(as.memory.buffer);
-    target = {
-      malloc: (n) => as.malloc(n),
-      free: (p) => as.free(p),
-      realloc: (p, n) => as.realloc(p, n),
-      touch: (p) => {
-        if (p >= u8.length) u8 = new Uint8Array(as.memory.buffer);
-        u8[p] = 1;
-      },
-    };
+    const { assemblyScriptTarget } = await import(new URL("bench/heap/contenders.js", root).href);
+    target = assemblyScriptTarget().target;
   } else {
     const heap = Heap.fixed(64 << 20, { zero: "none" });
     target = {

@@ -126,12 +126,12 @@ interface AsTlsf {
 const asTlsfWasm = new URL("../../../bench/heap/as-tlsf.wasm", import.meta.url);
 
 /**
- * AssemblyScript's TLSF compiled to WebAssembly (`--runtime minimal -O3 --noAssert`), called from JS
- * through its exports, a fresh instance per workload. Its memory grows by `memory.grow`, which detaches
- * the old buffer: the touch re-creates its view when a pointer falls past it (a detached view has
- * length 0), the same one-byte write the other contenders do.
+ * A fresh instance of AssemblyScript's TLSF compiled to WebAssembly (`--runtime minimal -O3
+ * --noAssert`) as a replay target. Its memory grows by `memory.grow`, which detaches the old buffer:
+ * the touch re-creates its view when a pointer falls past it (a detached view has length 0), the same
+ * one-byte write the other contenders do. Also used by scripts/profile-heap.mjs.
  */
-export function assemblyScriptRunner(trace: Trace): { run: Runner; highWater: () => number } {
+export function assemblyScriptTarget(): { target: ReplayTarget; memory: WebAssembly.Memory } {
   const abort = (_message: number, _file: number, line: number, column: number) => {
     throw new Error(`AssemblyScript TLSF aborted at ${line}:${column}`);
   };
@@ -147,5 +147,11 @@ export function assemblyScriptRunner(trace: Trace): { run: Runner; highWater: ()
       u8[p] = 1;
     },
   };
-  return { run: replayRunner(trace, target, "AssemblyScript TLSF"), highWater: () => as.memory.buffer.byteLength };
+  return { target, memory: as.memory };
+}
+
+/** AssemblyScript's TLSF on `trace`, a fresh instance per workload. */
+export function assemblyScriptRunner(trace: Trace): { run: Runner; highWater: () => number } {
+  const { target, memory } = assemblyScriptTarget();
+  return { run: replayRunner(trace, target, "AssemblyScript TLSF"), highWater: () => memory.buffer.byteLength };
 }
