@@ -1,10 +1,14 @@
 import { checkSize } from "../internal/validate.js";
 import { functionSource } from "./function-source.js";
 import { type IsolateMode, Isolator } from "./isolator.js";
+import { robustSlope } from "./robust-slope.js";
 
 /** What `probeLeak` found. */
 export interface LeakProbe {
-  /** Bytes retained per iteration after a full GC (least-squares slope over the samples). */
+  /**
+   * Bytes retained per iteration after a full GC: the median of the slopes between pairs of samples
+   * (Theil–Sen), so a transient spike from JIT code or a late GC does not move it.
+   */
   readonly bytesPerIteration: number;
   /** Heap in use after a full GC: before the first iteration, then after each. */
   readonly samples: readonly number[];
@@ -53,19 +57,6 @@ const probe = async (source: string, iterations: number, warmup: number): Promis
   return samples;
 };
 
-function slope(samples: readonly number[]): number {
-  const n = samples.length;
-  const meanX = (n - 1) / 2;
-  const meanY = samples.reduce((a, b) => a + b, 0) / n;
-  let num = 0;
-  let den = 0;
-  samples.forEach((y, x) => {
-    num += (x - meanX) * (y - meanY);
-    den += (x - meanX) ** 2;
-  });
-  return den === 0 ? 0 : num / den;
-}
-
 /**
  * Runs `fn` repeatedly in one isolated child with a full GC after each run and reports how many
  * bytes stay retained per iteration, so you can tell whether a function leaks.
@@ -96,7 +87,7 @@ export async function probeLeak(
   });
   try {
     const samples = await isolator.run(probe, { args: [source, iterations, warmup] as const });
-    const bytesPerIteration = slope(samples);
+    const bytesPerIteration = robustSlope(samples);
     return { bytesPerIteration, samples, leaks: bytesPerIteration > threshold };
   } finally {
     await isolator.close();
