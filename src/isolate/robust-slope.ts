@@ -22,5 +22,7 @@ export function robustSlope(samples: readonly number[]): number {
   }
   slopes.sort((a, b) => a - b);
   const mid = slopes.length >> 1;
-  return slopes.length % 2 === 1 ? (slopes[mid] as number) : ((slopes[mid - 1] as number) + (slopes[mid] as number)) / 2;
+  return slopes.length % 2 === 1
+    ? (slopes[mid] as number)
+    : ((slopes[mid - 1] as number) + (slopes[mid] as number)) / 2;
 }
