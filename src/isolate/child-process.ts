@@ -4,7 +4,7 @@
  */
 import { closeSync, constants, openSync, writeSync } from "node:fs";
 import { binaryResult } from "./binary-result.js";
-import type { ChildMessage, RunMessage } from "./protocol.js";
+import type { ChildMessage, RunMessage, WatchMessage } from "./protocol.js";
 import { runTask, serializeError, startStats, taskOrigin } from "./run-task.js";
 import { findUnserializable } from "./serializable.js";
 import { startParentWatchdog } from "./watchdog.js";
@@ -74,8 +74,17 @@ async function warmUp(): Promise<void> {
   stats();
 }
 
-process.on("message", (message: RunMessage) => {
+let watching = false;
+const watchParent = async (): Promise<void> => {
+  if (watching) return;
+  watching = true;
+  await startParentWatchdog();
+};
+
+process.on("message", (message: RunMessage | WatchMessage) => {
   if (message?.type === "run") void handle(message);
+  // The caller's reaper died: from now on this child watches for the caller's death itself.
+  else if (message?.type === "watch") void watchParent();
 });
 // The parent closed the channel (it exited or discarded this child): nothing left to do.
 process.on("disconnect", () => process.exit(0));
@@ -85,6 +94,6 @@ process.on("disconnect", () => process.exit(0));
 // one, a watchdog thread here does it.
 const watchdog = process.env.MEMKIT_ISOLATE_WATCHDOG !== "0";
 delete process.env.MEMKIT_ISOLATE_WATCHDOG;
-if (watchdog) await startParentWatchdog();
+if (watchdog) await watchParent();
 await warmUp();
 process.send?.({ type: "ready" } satisfies ChildMessage);

@@ -11,8 +11,8 @@ import {
   Tail,
 } from "./child.js";
 import { diedOfV8OutOfMemory, isV8OutOfMemoryReport, oomKillCount } from "./oom-signals.js";
-import type { ChildMessage, RunMessage } from "./protocol.js";
-import { forget, reaperRunning, reapOnDeath } from "./reaper.js";
+import type { ChildMessage, RunMessage, WatchMessage } from "./protocol.js";
+import { forget, onReaperLost, reaperRunning, reapOnDeath } from "./reaper.js";
 import { newScratchFile } from "./scratch-names.js";
 
 export type { ChildOptions } from "./child.js";
@@ -62,6 +62,7 @@ export class ProcessChild implements IsolatedChild {
   private oomReported = false;
   private killedByUs = false;
   private readonly oomKillsAtStart = oomKillCount();
+  private stopWatchingReaper: (() => void) | undefined;
 
   constructor(options: ChildOptions) {
     trackMarker(this.marker);
@@ -83,7 +84,15 @@ export class ProcessChild implements IsolatedChild {
     });
     // (If the reaper went away between the check and now, this child has no watchdog: rare, and
     // it still dies with the caller on a normal exit; close() and timeouts still reach it.)
-    if (reaped && this.child.pid !== undefined) reapOnDeath(this.child.pid);
+    if (reaped && this.child.pid !== undefined && reapOnDeath(this.child.pid)) {
+      this.stopWatchingReaper = onReaperLost(() => {
+        try {
+          if (this.child.connected) this.child.send({ type: "watch" } satisfies WatchMessage);
+        } catch {
+          // The channel closed under us: the child is ending anyway.
+        }
+      });
+    }
     this.child.stderr?.setEncoding("utf8");
     this.child.stderr?.on("data", (chunk: string) => {
       this.stderr.push(chunk);
@@ -112,6 +121,7 @@ export class ProcessChild implements IsolatedChild {
         // What the child started dies with it, and its group id is no longer ours to kill.
         this.killGroup();
         if (this.child.pid !== undefined) forget(this.child.pid);
+        this.stopWatchingReaper?.();
         const stderr = this.stderr.lines();
         if (!this.isReady) {
           const phase = code === NODE_BAD_OPTION ? "spawn" : "boot";

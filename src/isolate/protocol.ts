@@ -34,6 +34,14 @@ export interface ChildStats {
 }
 
 /** Child -> parent. */
+/**
+ * Parent -> process child: the caller's reaper is gone, so start your own watchdog thread. Sent to
+ * every child the reaper was watching; an idle child acts on it at once, a busy one when its call ends.
+ */
+export interface WatchMessage {
+  readonly type: "watch";
+}
+
 export type ChildMessage =
   | { readonly type: "ready" }
   | { readonly type: "entered"; readonly id: number }

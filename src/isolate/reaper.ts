@@ -26,6 +26,7 @@ rm -f -- "$1"/"$2"*
 
 let reaper: ChildProcess | undefined;
 let failed = process.platform === "win32";
+const lostListeners = new Set<() => void>();
 
 function start(): ChildProcess | undefined {
   if (failed) return undefined;
@@ -36,8 +37,12 @@ function start(): ChildProcess | undefined {
     stdio: ["pipe", "ignore", "ignore"],
   });
   const down = () => {
+    if (failed) return;
     failed = true;
     reaper = undefined;
+    // The children it was watching have no watchdog of their own: tell them to start one.
+    for (const listener of lostListeners) listener();
+    lostListeners.clear();
   };
   child.on("error", down);
   child.on("exit", down);
@@ -72,4 +77,13 @@ export function forget(pgid: number): void {
 /** Whether a reaper is running (children then skip their own watchdog thread). */
 export function reaperRunning(): boolean {
   return start() !== undefined;
+}
+
+/**
+ * Calls `listener` once if the reaper dies (killed, or its `sh` failed) while the caller lives.
+ * Returns a function that removes the listener (call it when the child ends).
+ */
+export function onReaperLost(listener: () => void): () => void {
+  lostListeners.add(listener);
+  return () => lostListeners.delete(listener);
 }

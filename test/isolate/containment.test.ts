@@ -54,14 +54,16 @@ describe("process mode contains what would kill the caller", () => {
   });
 
   // With `sh` on PATH the caller's reaper acts; without it each child's watchdog thread does.
+  // A reaper that died first (killed on its own) hands its children to their own watchdogs.
   it.each([
-    ["the reaper", process.env.PATH ?? ""],
-    ["the children's watchdog threads (no sh on PATH)", "/nonexistent"],
+    ["the reaper", process.env.PATH ?? "", []],
+    ["the children's watchdog threads (no sh on PATH)", "/nonexistent", []],
+    ["the children's watchdog threads (the reaper was killed first)", process.env.PATH ?? "", ["kill-reaper"]],
   ])(
     "a caller killed with SIGKILL mid-call takes its busy child, the child's own children and its scratch files with it (%s)",
-    async (_how, path) => {
+    async (_how, path, extra) => {
       const pidFile = join(mkdtempSync(join(tmpdir(), "memkit-orphan-")), "pid");
-      const caller = spawn(process.execPath, [fixture("isolate-caller.mjs"), pidFile], {
+      const caller = spawn(process.execPath, [fixture("isolate-caller.mjs"), pidFile, ...extra], {
         stdio: "ignore",
         env: { ...process.env, PATH: path },
       });
