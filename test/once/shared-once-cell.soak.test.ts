@@ -11,7 +11,7 @@ const ROUNDS = Number(process.env.MEMKIT_SOAK_ROUNDS ?? 200);
 
 const workerSource = `
   const { parentPort, workerData, threadId } = require("node:worker_threads");
-  import(workerData.dist).then(({ SharedOnceCell }) => {
+  import("memkit/once").then(({ SharedOnceCell }) => {
     const barrier = new Int32Array(workerData.barrier);
     const seen = [];
     workerData.cells.forEach((buffer, round) => {
@@ -27,13 +27,12 @@ describe("SharedOnceCell soak", () => {
   it(`${WORKERS} workers x ${ROUNDS} rounds: each cell initialized exactly once`, async () => {
     const cells = Array.from({ length: ROUNDS }, () => new SharedOnceCell<number>({ capacity: 64 }));
     const barrier = new SharedArrayBuffer(4 * ROUNDS);
-    const dist = new URL("../../dist/once/index.js", import.meta.url).href;
     const workers = Array.from(
       { length: WORKERS },
       () =>
         new Worker(workerSource, {
           eval: true,
-          workerData: { dist, barrier, workers: WORKERS, cells: cells.map((c) => c.buffer) },
+          workerData: { barrier, workers: WORKERS, cells: cells.map((c) => c.buffer) },
         }),
     );
     const seen = await Promise.all(workers.map(async (w) => ((await once(w, "message")) as [number[]])[0]));

@@ -175,11 +175,10 @@ describe("SharedOnceCell edges (issue 12)", () => {
   }, 10_000);
 
   it("the main thread waiting out a dead worker's lease takes over instead of exiting with code 13", () => {
-    const dist = new URL("../../dist/once/index.js", import.meta.url).href;
     const script = `
       import { once } from "node:events";
       import { Worker } from "node:worker_threads";
-      import { SharedOnceCell } from ${JSON.stringify(dist)};
+      import { SharedOnceCell } from "memkit/once";
       const cell = new SharedOnceCell({ leaseMs: 300 });
       const worker = new Worker(new URL(${JSON.stringify(new URL(fixture, "file:").href)}), {
         execArgv: [], // not the parent's --input-type
@@ -199,10 +198,9 @@ describe("SharedOnceCell edges (issue 12)", () => {
   });
 
   it("without SharedArrayBuffer (a page that is not cross-origin isolated) creating one is a typed error", () => {
-    const dist = new URL("../../dist/once/index.js", import.meta.url).href;
     const script = `
       delete globalThis.SharedArrayBuffer;
-      const { SharedOnceCell, OnceCell } = await import(${JSON.stringify(dist)});
+      const { SharedOnceCell, OnceCell } = await import("memkit/once");
       const codes = [new OnceCell().getOrInit(() => "loads")];
       for (const make of [() => new SharedOnceCell(), () => SharedOnceCell.attach({})]) {
         try { make(); codes.push("no error"); } catch (e) { codes.push(e.code); }
@@ -218,11 +216,10 @@ describe("SharedOnceCell edges (issue 12)", () => {
   });
 
   it("a thread that may not block (a browser's main thread) gets ERR_MEMKIT_UNSUPPORTED from getOrInitSync", () => {
-    const dist = new URL("../../dist/once/index.js", import.meta.url).href;
     const script = `
       import { once } from "node:events";
       import { Worker } from "node:worker_threads";
-      import { SharedOnceCell } from ${JSON.stringify(dist)};
+      import { SharedOnceCell } from "memkit/once";
       const cell = new SharedOnceCell({ leaseMs: 60_000 });
       const worker = new Worker(new URL(${JSON.stringify(new URL(fixture, "file:").href)}), {
         execArgv: [],
