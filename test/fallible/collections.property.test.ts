@@ -2,6 +2,7 @@ import fc from "fast-check";
 import { FaultInjector, HeapAllocator, HeapIntMap, HeapVec } from "memkit/fallible";
 import { Heap } from "memkit/heap";
 import { describe, expect, it } from "vitest";
+import { fuzzParameters } from "../helpers/fuzz-parameters.js";
 
 const injected = (seed: number) =>
   new FaultInjector(new HeapAllocator(Heap.create({ initialBytes: 8192, maxBytes: 4 << 20 })), {
@@ -36,7 +37,7 @@ describe("HeapVec against a JS Array, with 20% of allocations failing", () => {
           expect(alloc.heap.stats().liveBlocks).toBe(0);
         },
       ),
-      { numRuns: 40 },
+      fuzzParameters(40, 4001),
     );
   });
 
@@ -79,7 +80,7 @@ describe("HeapIntMap against a JS Map, with 20% of allocations failing", () => {
         alloc.heap.check();
         expect(alloc.heap.stats().liveBlocks).toBe(0);
       }),
-      { numRuns: 40 },
+      fuzzParameters(40, 4002),
     );
   });
 

@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { ArenaHeap, Heap, type StrategyName } from "memkit/heap";
 import { describe, expect, it } from "vitest";
+import { fuzzParameters } from "../helpers/fuzz-parameters.js";
 import { HeapModel } from "../helpers/heap-model.js";
 
 type Op =
@@ -113,7 +114,7 @@ describe.each(strategies)("$strategy (cache: $cache) against the model", ({ stra
           expect(heap.mark()).toBe(heap.base + ArenaHeap.controlBytes);
         }
       }),
-      { numRuns: 60 },
+      fuzzParameters(60, 6001),
     );
   });
 
@@ -138,7 +139,7 @@ describe("debug heap against the model", () => {
         heap.check();
         expect(heap.live()).toHaveLength(0);
       }),
-      { numRuns: 30 },
+      fuzzParameters(30, 3001),
     );
   });
 });

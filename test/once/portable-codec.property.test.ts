@@ -1,12 +1,12 @@
 import fc from "fast-check";
 import { SharedOnceCell } from "memkit/once";
 import { describe, expect, it } from "vitest";
+import { fuzzParameters } from "../helpers/fuzz-parameters.js";
 
 // The portable codec (what SharedOnceCell uses where node:v8 is missing, e.g. in browsers) must
 // read back what structured clone would give, for every type it documents. Seeded; longer runs
 // with MEMKIT_FUZZ_RUNS=100000.
-const runs = Number(process.env.MEMKIT_FUZZ_RUNS ?? 300);
-const seed = Number(process.env.MEMKIT_FUZZ_SEED ?? 1212);
+const { numRuns: runs, seed } = fuzzParameters(300, 1212);
 
 const values = fc.anything({
   maxDepth: 3,
