@@ -1,8 +1,8 @@
 // A fork template that dies or stops answering is replaced, and a call it never forked says
 // "not-run". The stall deadline is shortened for this file through MEMKIT_FORK_DEADLINE_MS,
-// which memkit reads when it is first imported (hence the dynamic import).
+// which memkit reads each time it starts a template.
 import { existsSync, readdirSync, readFileSync } from "node:fs";
-import type { Isolator as IsolatorType } from "memkit/isolate";
+import { Isolator } from "memkit/isolate";
 import { afterAll, describe, expect, it } from "vitest";
 import { isRunning } from "../helpers/process-state.js";
 import { failure, markFile, spinAfterMark } from "./isolators.js";
@@ -10,15 +10,14 @@ import { until } from "./mixed-calls.js";
 
 // Long enough for a healthy fork on a loaded machine, short enough for a quick test.
 process.env.MEMKIT_FORK_DEADLINE_MS = "1500";
-const { Isolator } = await import("memkit/isolate");
 const linux = process.platform === "linux" && process.arch === "x64";
-const isolators: IsolatorType[] = [];
+const isolators: Isolator[] = [];
 afterAll(async () => {
   await Promise.all(isolators.map((i) => i.close()));
 });
 
 /** An isolator whose template carries a tag in its environment, and a way to find that template. */
-async function tagged(): Promise<{ isolator: IsolatorType; template: () => number | undefined }> {
+async function tagged(): Promise<{ isolator: Isolator; template: () => number | undefined }> {
   const tag = `memkit-fork-${process.pid}-${Math.random().toString(36).slice(2)}`;
   const isolator = new Isolator({ mode: "fork", output: "ignore", env: { ...process.env, MEMKIT_TEST_TAG: tag } });
   isolators.push(isolator);
@@ -89,7 +88,7 @@ describe.runIf(linux)("fork templates that die or stall", () => {
     const { isolator, template } = await tagged();
     const stuck = template() as number;
     const mark = markFile();
-    const call = isolator.run(spinAfterMark, { args: [mark.path], timeoutMs: 3000 });
+    const call = isolator.run(spinAfterMark, { args: [mark.path], timeoutMs: 2000 });
     await until(mark.written);
     process.kill(stuck, "SIGSTOP");
     expect(await failure(call)).toMatchObject({ code: "ERR_MEMKIT_TIMEOUT", execution: "may-have-run" });

@@ -9,8 +9,11 @@ import { ForkTemplate } from "./template.js";
  * module already in memory. The old one retires when its calls in flight end.
  */
 const MAX_PRELOAD = 16;
-/** A fork request unanswered this long means the template is stuck (SIGSTOP, a bug): it is replaced. */
-const FORK_DEADLINE_MS = Number(process.env.MEMKIT_FORK_DEADLINE_MS) || 5000;
+/**
+ * A fork request unanswered this long means the template is stuck (SIGSTOP, a bug): it is replaced.
+ * Read when a template starts, not at import, so a test can shorten it after memkit is loaded.
+ */
+const forkDeadlineMs = (): number => Number(process.env.MEMKIT_FORK_DEADLINE_MS) || 5000;
 /** A template no handle used for this long is ended. */
 const UNUSED_MS = 100;
 
@@ -32,7 +35,7 @@ function keyOf(options: ChildOptions): string {
 }
 
 function start(options: ChildOptions, preload: readonly string[]): ForkTemplate {
-  return new ForkTemplate({ ...options, preload, forkDeadlineMs: FORK_DEADLINE_MS });
+  return new ForkTemplate({ ...options, preload, forkDeadlineMs: forkDeadlineMs() });
 }
 
 /** A handle's lease on the template for its options. */
