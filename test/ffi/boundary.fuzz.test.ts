@@ -6,7 +6,8 @@ import { seededU32 } from "../../src/internal/random.js";
 // Seeded fuzzing of the C boundary: random malloc/calloc/realloc/free calls made *from C*, with
 // sizes up to SIZE_MAX and bad frees mixed in. C must never see an exception (every failure is
 // NULL), every bad free must come out as its typed error when the call returns, and the heap
-// and the instance must stay sound. MEMKIT_FUZZ_RUNS=100000 runs longer.
+// and the instance must stay sound. MEMKIT_FUZZ_RUNS=100000 runs longer; MEMKIT_FUZZ_SEED=S runs
+// seeds S..S+9 instead of the regression seeds (add --testTimeout=0 for long runs).
 
 interface Ownership {
   allocate(n: number): number;
@@ -17,7 +18,8 @@ interface Ownership {
 
 const wasm = readFileSync(new URL("../fixtures/wasm/ownership.wasm", import.meta.url));
 const RUNS = Number(process.env.MEMKIT_FUZZ_RUNS ?? 2000);
-const SEEDS = [1, 2, 3, 0xc0ffee];
+const FIRST_SEED = process.env.MEMKIT_FUZZ_SEED;
+const SEEDS = FIRST_SEED ? Array.from({ length: 10 }, (_, i) => Number(FIRST_SEED) + i) : [1, 2, 3, 0xc0ffee];
 
 const BAD_FREE = ["ERR_MEMKIT_DOUBLE_FREE", "ERR_MEMKIT_INVALID_POINTER"];
 const SIZES = [0, 1, 8, 24, 100, 4096, 70_000, 0x7fff_ffff, 0x8000_0000, 0xffff_ffff];
