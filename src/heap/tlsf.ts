@@ -434,7 +434,132 @@ export class TlsfHeap extends HeapBase {
     this.releaseRange(from, size, leftFree);
   }
 
+  /**
+   * The hot path of malloc, in one function on purpose: V8 inlines callees into the function it
+   * optimizes only up to a cumulative bytecode budget, which the benchmark's (or a program's) own
+   * loop already spends, so each helper of a split-up version became a real call. This function is
+   * too large to be inlined into its caller and gets its own budget; its checks are the same as
+   * findFree + removeFree + carve (the head of a list is a checked free block of that class whose
+   * prev link is 0; its successor a checked free block that links back), written out once.
+   * Aligned, oversized and growing requests go to allocateGeneral.
+   */
   protected override allocate(bytes: number, align: number): number {
+    if (align !== ALIGN || bytes > MAX_ALLOCATION) return this.allocateGeneral(bytes, align);
+    const size = bytes <= MIN_SIZE ? MIN_SIZE : (bytes + 7) & -8;
+    const m = this.m;
+    const h = this.h;
+    const c = sizeClass(classCeiling(size));
+    let fl = c >>> SL_BITS;
+    if (fl >= FL_COUNT) return this.allocateGeneral(bytes, align);
+    let slMap = (m[h + W_SL + fl] as number) & (~0 << (c & (SL_COUNT - 1)));
+    if (slMap === 0) {
+      const flMap = fl + 1 >= FL_COUNT ? 0 : (m[h + W_FL] as number) & (~0 << (fl + 1));
+      // Nothing fits: the general path grows the heap (or reports a damaged bitmap).
+      if (flMap === 0) return this.allocateGeneral(bytes, align);
+      fl = ctz(flMap);
+      if (fl >= FL_COUNT) return this.allocateGeneral(bytes, align);
+      slMap = m[h + W_SL + fl] as number;
+    }
+    const found = (fl << SL_BITS) | ctz(slMap);
+    const hi = h + W_HEADS + found;
+    const b = m[hi] as number;
+    const secret = this.secret;
+    const start = this.start;
+    const limit = this.limit;
+    const word = m[b >> 2] as number;
+    const have = word & ~FLAGS;
+    if (
+      (b & 7) !== 0 ||
+      b < start ||
+      b >= limit ||
+      m[(b + 4) >> 2] !== blockTag(b, word & ~F_LEFT_FREE, secret) ||
+      (word & (F_FREE | F_LEFT_FREE)) !== F_FREE ||
+      b + BLOCK_HEADER + have > limit ||
+      sizeClass(have) !== found ||
+      have < size ||
+      ((m[(b + 8) >> 2] as number) ^ linkKey(b + 8, secret)) !== 0
+    ) {
+      this.badHead(hi, b);
+    }
+    const next = (m[(b + 12) >> 2] as number) ^ linkKey(b + 12, secret);
+    if (next !== 0) {
+      const nextWord = m[next >> 2] as number;
+      if (
+        (next & 7) !== 0 ||
+        next < start ||
+        next >= limit ||
+        m[(next + 4) >> 2] !== blockTag(next, nextWord & ~F_LEFT_FREE, secret) ||
+        (nextWord & F_FREE) === 0 ||
+        ((m[(next + 8) >> 2] as number) ^ linkKey(next + 8, secret)) !== b
+      ) {
+        this.badLink(next, b + 12);
+      }
+    }
+    const rest = have - size;
+    // Unsplit: the right neighbour (inside the region: checked above) loses its L flag. Check it first.
+    const right = b + BLOCK_HEADER + have;
+    const rightWord = m[right >> 2] as number;
+    if (rest < MIN_SPLIT) {
+      const diff = (m[(right + 4) >> 2] as number) ^ blockTag(right, rightWord & ~F_LEFT_FREE, secret);
+      if (diff !== 0 && diff !== TAG_CACHED) this.badHeader(right);
+    }
+    // Checked: unlink b (the head) from its list.
+    m[hi] = next;
+    if (next !== 0) m[(next + 8) >> 2] = linkKey(next + 8, secret);
+    else {
+      // slMap may be masked to the classes that fit: clear the bit in the whole word.
+      const slLeft = (m[h + W_SL + fl] as number) & ~(1 << (found & (SL_COUNT - 1)));
+      m[h + W_SL + fl] = slLeft;
+      if (slLeft === 0) m[h + W_FL] = (m[h + W_FL] as number) & ~(1 << fl);
+    }
+    let used: number;
+    if (rest >= MIN_SPLIT) {
+      m[b >> 2] = size;
+      m[(b + 4) >> 2] = blockTag(b, size, secret);
+      const r = b + BLOCK_HEADER + size;
+      const restSize = rest - BLOCK_HEADER;
+      m[r >> 2] = restSize | F_FREE;
+      m[(r + 4) >> 2] = blockTag(r, restSize | F_FREE, secret);
+      m[(right - 4) >> 2] = r;
+      this.insertFree(r, restSize);
+      used = size;
+    } else {
+      m[b >> 2] = have;
+      m[(b + 4) >> 2] = blockTag(b, have, secret);
+      m[right >> 2] = rightWord & ~F_LEFT_FREE;
+      used = have;
+    }
+    const ptr = b + BLOCK_HEADER;
+    const top = ptr + used;
+    const total = (m[h + H_USED] as number) + used;
+    m[h + H_USED] = total;
+    if (total > (m[h + H_PEAK] as number)) m[h + H_PEAK] = total;
+    m[h + H_LIVE] = (m[h + H_LIVE] as number) + 1;
+    if (top > (m[h + H_HIGH_WATER] as number)) m[h + H_HIGH_WATER] = top;
+    if (this.zeroAlloc) this.zeroFresh(ptr, top);
+    return ptr;
+  }
+
+  /** Throws for a list head that is not a checked free block of its class (cold path of allocate). */
+  private badHead(hi: number, b: number): never {
+    if (b === 0) this.corrupt(hi * 4, "a bitmap says a free list is non-empty but its head is empty");
+    const word = this.freeHeader(b);
+    if (this.link(b + 8) !== 0) this.corrupt(b + 8, "a free list's head has a previous link");
+    if ((word & F_LEFT_FREE) !== 0) this.corrupt(b, "a free block says its left neighbour is free");
+    return this.corrupt(hi * 4, "a free list holds a block of another size class");
+  }
+
+  /** Throws for a free-list link that does not name a checked free block linking back (cold path). */
+  private badLink(to: number, at: number): never {
+    if ((to & 7) !== 0 || to < this.start || to >= this.limit) {
+      this.corrupt(at, `a free-list link decodes to ${to}, outside the block region`);
+    }
+    this.freeHeader(to);
+    return this.corrupt(to + 8, "a free list's back link is broken");
+  }
+
+  /** allocate for aligned, huge or growing requests: the general search, growth and alignment split. */
+  private allocateGeneral(bytes: number, align: number): number {
     // Larger than any region can be (and past where 32-bit size arithmetic stays exact): no fit.
     if (bytes > MAX_ALLOCATION) return 0;
     const size = TlsfHeap.blockSize(bytes);
@@ -482,7 +607,6 @@ export class TlsfHeap extends HeapBase {
     if (size < MIN_SIZE || r > this.limit) this.corrupt(b, "a live block has an impossible size");
     const right = this.header(r);
     if ((right & F_LEFT_FREE) !== 0) this.corrupt(r, "the block after a live block says its left neighbour is free");
-    this.rightWord = right;
     return b;
   }
 
@@ -497,22 +621,74 @@ export class TlsfHeap extends HeapBase {
     return this.invalidPointer(ptr, "no block starts there");
   }
 
+  /**
+   * The hot path of free, in one function for the reason given at `allocate`: the checks of
+   * blockOf (range, alignment, tag, live, size, the right neighbour's header) and of releaseRange
+   * (a free right neighbour is unlinked safely, a back pointer must name a checked free block that
+   * ends exactly here), written out once.
+   */
   protected override release(ptr: number): void {
-    const b = this.blockOf(ptr);
     const m = this.m;
+    const secret = this.secret;
+    const limit = this.limit;
+    const b = ptr - BLOCK_HEADER;
     const word = m[b >> 2] as number;
-    const size = word & ~FLAGS;
+    const stale = blockTag(b, word & ~F_LEFT_FREE, secret);
+    if ((ptr & 7) !== 0 || b < this.start || b >= limit || m[(b + 4) >> 2] !== stale || (word & F_FREE) !== 0) {
+      this.notLive(ptr);
+    }
+    let size = word & ~FLAGS;
+    let next = b + BLOCK_HEADER + size;
+    if (size < MIN_SIZE || next > limit) this.corrupt(b, "a live block has an impossible size");
+    let nextWord = m[next >> 2] as number;
+    const diff = (m[(next + 4) >> 2] as number) ^ blockTag(next, nextWord & ~F_LEFT_FREE, secret);
+    if ((diff !== 0 && diff !== TAG_CACHED) || (nextWord & F_LEFT_FREE) !== 0) this.badRight(next, nextWord);
     if (this.zeroFree) this.u8.fill(0, ptr, ptr + size);
     const h = this.h;
     m[h + H_USED] = (m[h + H_USED] as number) - size;
     m[h + H_LIVE] = (m[h + H_LIVE] as number) - 1;
     // The stale header keeps a freed tag even after merging, so a second free is recognised.
-    m[(b + 4) >> 2] = blockTag(b, word & ~F_LEFT_FREE, this.secret) ^ TAG_FREED;
-    this.releaseRange(b, size, (word & F_LEFT_FREE) !== 0, this.rightWord);
+    m[(b + 4) >> 2] = stale ^ TAG_FREED;
+    if ((nextWord & F_FREE) !== 0) {
+      const rightSize = nextWord & ~FLAGS;
+      if (diff !== 0 || rightSize < MIN_SIZE || next + BLOCK_HEADER + rightSize > limit) {
+        this.corrupt(next, `a free block has an impossible size ${rightSize}`);
+      }
+      this.removeFree(next, rightSize);
+      // The absorbed header keeps a freed tag (a second free of it is a double free, and it can
+      // never pass for a free block again); its links become interior bytes: keep never-used memory zero.
+      m[(next + 4) >> 2] = blockTag(next, nextWord & ~F_LEFT_FREE, secret) ^ TAG_FREED;
+      this.scrub(next, next + 16);
+      size += BLOCK_HEADER + rightSize;
+      next = b + BLOCK_HEADER + size;
+      nextWord = this.header(next);
+    }
+    let from = b;
+    if ((word & F_LEFT_FREE) !== 0) {
+      const left = m[(b - 4) >> 2] as number;
+      const leftSize = this.freeHeader(left) & ~FLAGS;
+      if (left + BLOCK_HEADER + leftSize !== b)
+        this.corrupt(b - 4, "a back pointer does not name the block to the left");
+      this.removeFree(left, leftSize);
+      // b's header (already tagged freed) becomes interior bytes.
+      this.scrub(b - 4, b + 16);
+      size += BLOCK_HEADER + leftSize;
+      from = left;
+    }
+    m[from >> 2] = size | F_FREE;
+    m[(from + 4) >> 2] = blockTag(from, size | F_FREE, secret);
+    m[(next - 4) >> 2] = from;
+    // The L flag is outside the tag: setting it needs no new checksum.
+    m[next >> 2] = nextWord | F_LEFT_FREE;
+    this.insertFree(from, size);
   }
 
-  /** The right neighbour's header word, as the last blockOf checked it. */
-  private rightWord = 0;
+  /** Throws for a right neighbour whose header does not check out (cold path of release). */
+  private badRight(r: number, word: number): never {
+    this.header(r);
+    if ((word & F_LEFT_FREE) !== 0) this.corrupt(r, "the block after a live block says its left neighbour is free");
+    return this.corrupt(r, "the block after a live block is not a live, cached or free block");
+  }
 
   protected override usable(ptr: number): number {
     return (this.m[this.blockOf(ptr) >> 2] as number) & ~FLAGS;
