@@ -292,8 +292,8 @@ export abstract class HeapBase {
     if (this.bytesView.length === 0 || this.m[this.h + H_END] !== this.endSeen) this.refresh();
   }
 
-  /** fresh()'s slow path: re-creates stale views and confirms a moved end word (range and check word). */
-  private refresh(): void {
+  /** @internal fresh()'s slow path: re-creates stale views and confirms a moved end word (range and check word). */
+  protected refresh(): void {
     let end = this.m[this.h + H_END] as number;
     const length = this.bytesView.length;
     if (length === 0 || end > length) {
@@ -313,8 +313,8 @@ export abstract class HeapBase {
     this.limit = end - 8;
   }
 
-  /** The last end word this object confirmed against its check word. */
-  private endSeen = -1;
+  /** @internal The last end word this object confirmed against its check word. */
+  protected endSeen = -1;
   /** @internal The end sentinel's offset (end - 8), as of the last confirmed end. */
   protected limit = 0;
 

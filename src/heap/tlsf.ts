@@ -9,6 +9,7 @@ const alignUp = layout.alignUp;
 const BLOCK_HEADER = layout.BLOCK_HEADER;
 const blockTag = layout.blockTag;
 const H_CLEAN = layout.H_CLEAN;
+const H_END = layout.H_END;
 const H_HIGH_WATER = layout.H_HIGH_WATER;
 const H_LIVE = layout.H_LIVE;
 const H_PEAK = layout.H_PEAK;
@@ -124,9 +125,13 @@ export class TlsfHeap extends HeapBase {
    * @throws {OutOfMemoryError} ERR_MEMKIT_OUT_OF_MEMORY when no block fits and the heap cannot grow.
    */
   override malloc(bytes: number, align: number = ALIGN): number {
-    const ptr = this.tryMalloc(bytes, align);
+    if (this.direct && align === ALIGN && typeof bytes === "number" && bytes >>> 0 === bytes && bytes <= MAX_OFFSET) {
+      this.ready();
+      const ptr = this.allocate(bytes, ALIGN);
+      if (ptr !== 0) return ptr;
+    }
     // The general path reports the failure (with the heap's figures) or the bad input.
-    return ptr !== 0 ? ptr : super.malloc(bytes, align);
+    return super.malloc(bytes, align);
   }
 
   /**
@@ -141,7 +146,7 @@ export class TlsfHeap extends HeapBase {
     if (!this.direct || align !== ALIGN || typeof bytes !== "number" || bytes >>> 0 !== bytes || bytes > MAX_OFFSET) {
       return super.tryMalloc(bytes, align);
     }
-    this.fresh();
+    this.ready();
     return this.allocate(bytes, ALIGN);
   }
 
@@ -156,7 +161,7 @@ export class TlsfHeap extends HeapBase {
       super.free(ptr);
       return;
     }
-    this.fresh();
+    this.ready();
     this.release(ptr);
   }
 
@@ -173,10 +178,18 @@ export class TlsfHeap extends HeapBase {
   override realloc(ptr: number, bytes: number): number {
     if (!this.direct || ptr === 0 || typeof ptr !== "number" || ptr >>> 0 !== ptr) return super.realloc(ptr, bytes);
     if (typeof bytes !== "number" || bytes >>> 0 !== bytes || bytes > MAX_OFFSET) return super.realloc(ptr, bytes);
-    this.fresh();
+    this.ready();
     const moved = this.reallocate(ptr, bytes);
     // The general path reports the failure with the heap's figures.
     return moved !== 0 ? moved : super.realloc(ptr, bytes);
+  }
+
+  /**
+   * `fresh()`, TLSF's own copy: V8 keeps type feedback per function, and the shared one also sees
+   * arena and pool heaps, which made its field loads polymorphic where it was inlined here.
+   */
+  private ready(): void {
+    if (this.bytesView.length === 0 || this.m[this.h + H_END] !== this.endSeen) this.refresh();
   }
 
   /** Rounds a request to a block size: a multiple of 8, at least MIN_SIZE. */
@@ -661,20 +674,32 @@ export class TlsfHeap extends HeapBase {
       // The absorbed header keeps a freed tag (a second free of it is a double free, and it can
       // never pass for a free block again); its links become interior bytes: keep never-used memory zero.
       m[(next + 4) >> 2] = blockTag(next, nextWord & ~F_LEFT_FREE, secret) ^ TAG_FREED;
-      this.scrub(next, next + 16);
+      if (this.zeroAlloc) this.scrub(next, next + 16);
       size += BLOCK_HEADER + rightSize;
       next = b + BLOCK_HEADER + size;
-      nextWord = this.header(next);
+      // Inside the region: the free block's size was checked above.
+      nextWord = m[next >> 2] as number;
+      const after = (m[(next + 4) >> 2] as number) ^ blockTag(next, nextWord & ~F_LEFT_FREE, secret);
+      if (after !== 0 && after !== TAG_CACHED) this.header(next);
     }
     let from = b;
     if ((word & F_LEFT_FREE) !== 0) {
       const left = m[(b - 4) >> 2] as number;
-      const leftSize = this.freeHeader(left) & ~FLAGS;
-      if (left + BLOCK_HEADER + leftSize !== b)
-        this.corrupt(b - 4, "a back pointer does not name the block to the left");
+      const leftWord = m[left >> 2] as number;
+      const leftSize = leftWord & ~FLAGS;
+      if (
+        (left & 7) !== 0 ||
+        left < this.start ||
+        m[(left + 4) >> 2] !== blockTag(left, leftWord & ~F_LEFT_FREE, secret) ||
+        (leftWord & F_FREE) === 0 ||
+        leftSize < MIN_SIZE ||
+        left + BLOCK_HEADER + leftSize !== b
+      ) {
+        this.badBackPointer(b, left);
+      }
       this.removeFree(left, leftSize);
       // b's header (already tagged freed) becomes interior bytes.
-      this.scrub(b - 4, b + 16);
+      if (this.zeroAlloc) this.scrub(b - 4, b + 16);
       size += BLOCK_HEADER + leftSize;
       from = left;
     }
@@ -684,6 +709,12 @@ export class TlsfHeap extends HeapBase {
     // The L flag is outside the tag: setting it needs no new checksum.
     m[next >> 2] = nextWord | F_LEFT_FREE;
     this.insertFree(from, size);
+  }
+
+  /** Throws for a back pointer that does not name a checked free block ending at b (cold path of release). */
+  private badBackPointer(b: number, left: number): never {
+    this.freeHeader(left);
+    return this.corrupt(b - 4, "a back pointer does not name the block to the left");
   }
 
   /** Throws for a right neighbour whose header does not check out (cold path of release). */
