@@ -459,7 +459,7 @@ export class TlsfHeap extends HeapBase {
    * prev link is 0; its successor a checked free block that links back), written out once.
    * Aligned, oversized and growing requests go to allocateGeneral.
    */
-  protected override allocate(bytes: number, align: number): number {
+  protected override allocate(bytes: number, align: number, keep = 0): number {
     if (align !== ALIGN || bytes > MAX_ALLOCATION) return this.allocateGeneral(bytes, align);
     const size = bytes <= MIN_SIZE ? MIN_SIZE : (bytes + 7) & -8;
     const m = this.m;
@@ -552,7 +552,8 @@ export class TlsfHeap extends HeapBase {
     if (total > (m[h + H_PEAK] as number)) m[h + H_PEAK] = total;
     m[h + H_LIVE] = (m[h + H_LIVE] as number) + 1;
     if (top > (m[h + H_HIGH_WATER] as number)) m[h + H_HIGH_WATER] = top;
-    if (this.zeroAlloc) this.zeroFresh(ptr, top);
+    // `keep`: the caller (relocation) overwrites the first `keep` bytes itself (a multiple of 8, > 8).
+    if (this.zeroAlloc) this.zeroFresh(ptr + keep, top);
     return ptr;
   }
 
@@ -759,7 +760,8 @@ export class TlsfHeap extends HeapBase {
       m[(right + 4) >> 2] = blockTag(right, rightWord & ~F_LEFT_FREE, this.secret) ^ TAG_FREED;
       this.carve(b, have + BLOCK_HEADER + rightSize, size, left);
       const grown = (m[b >> 2] as number) & ~FLAGS;
-      if (this.zeroAlloc) this.u8.fill(0, ptr + have, ptr + grown);
+      // The absorbed block's bytes: its header and links at `right`, its back pointer at the end.
+      if (this.zeroAlloc) this.zeroFresh(right, ptr + grown);
       const used = (m[h + H_USED] as number) + grown - have;
       m[h + H_USED] = used;
       if (used > (m[h + H_PEAK] as number)) m[h + H_PEAK] = used;
@@ -767,7 +769,12 @@ export class TlsfHeap extends HeapBase {
       if (ptr + grown > (m[h + H_CLEAN] as number)) m[h + H_CLEAN] = ptr + grown;
       return ptr;
     }
-    return this.relocate(ptr, have, bytes);
+    // Moving: the copy overwrites the first `have` bytes of the new block, so only the rest is zeroed.
+    const moved = this.allocate(bytes, ALIGN, have);
+    if (moved === 0) return 0;
+    this.bytesView.copyWithin(moved, ptr, ptr + have);
+    this.release(ptr);
+    return moved;
   }
 
   /**
