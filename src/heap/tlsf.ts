@@ -105,6 +105,21 @@ function ctz(x: number): number {
   return 31 - Math.clz32(x & -x);
 }
 
+/**
+ * Whether x is a checked free block: inside the block region, 8-aligned, its tag checks out and
+ * says free. What every free-list link must name before it is followed or written through.
+ */
+function isFree(m: Int32Array, x: number, start: number, limit: number, secret: number): boolean {
+  const word = m[x >> 2] as number;
+  return (
+    (x & 7) === 0 &&
+    x >= start &&
+    x < limit &&
+    (word & F_FREE) !== 0 &&
+    m[(x + 4) >> 2] === blockTag(x, word & ~F_LEFT_FREE, secret)
+  );
+}
+
 /** The TLSF strategy: the default general-purpose heap. See the layout diagram above. */
 export class TlsfHeap extends HeapBase {
   /** @internal */
@@ -255,61 +270,79 @@ export class TlsfHeap extends HeapBase {
     return (this.m[at >> 2] as number) ^ linkKey(at, this.secret);
   }
 
-  private setLink(at: number, to: number): void {
-    this.m[at >> 2] = to ^ linkKey(at, this.secret);
-  }
-
+  /**
+   * Lists the free block b of `size` bytes at the head of its class. The old head must be a
+   * checked free block (it gets a back link to b); checked before anything is written.
+   */
   private insertFree(b: number, size: number): void {
     const m = this.m;
+    const secret = this.secret;
     const c = sizeClass(size);
     const fl = c >>> SL_BITS;
-    const sl = c & (SL_COUNT - 1);
-    const hi = this.headIndex(fl, sl);
+    const hi = this.h + W_HEADS + c;
     const head = m[hi] as number;
-    this.setLink(b + 8, 0);
-    this.setLink(b + 12, head);
-    if (head !== 0) {
-      this.freeHeader(head);
-      this.setLink(head + 8, b);
-    }
+    if (head !== 0 && !isFree(m, head, this.start, this.limit, secret)) this.badLink(head, hi * 4);
+    m[(b + 8) >> 2] = linkKey(b + 8, secret);
+    m[(b + 12) >> 2] = head ^ linkKey(b + 12, secret);
+    if (head !== 0) m[(head + 8) >> 2] = b ^ linkKey(head + 8, secret);
     m[hi] = b;
     m[this.h + W_FL] = (m[this.h + W_FL] as number) | (1 << fl);
-    m[this.h + W_SL + fl] = (m[this.h + W_SL + fl] as number) | (1 << sl);
+    m[this.h + W_SL + fl] = (m[this.h + W_SL + fl] as number) | (1 << (c & (SL_COUNT - 1)));
   }
 
   /**
    * Unlinks the checked free block b of `size` bytes. Its neighbours in the list must be checked
    * free blocks that link back to b, and b must be its list's head exactly when it has no prev.
+   * Everything is checked before anything is written.
    */
   private removeFree(b: number, size: number): void {
     const m = this.m;
+    const secret = this.secret;
+    const start = this.start;
+    const limit = this.limit;
     const c = sizeClass(size);
-    const fl = c >>> SL_BITS;
-    const sl = c & (SL_COUNT - 1);
-    const prev = this.link(b + 8);
-    const next = this.link(b + 12);
-    const hi = this.headIndex(fl, sl);
+    const prev = (m[(b + 8) >> 2] as number) ^ linkKey(b + 8, secret);
+    const next = (m[(b + 12) >> 2] as number) ^ linkKey(b + 12, secret);
+    const hi = this.h + W_HEADS + c;
     if (prev !== 0) {
-      this.freeHeader(prev);
-      if (this.link(prev + 12) !== b) this.corrupt(prev + 12, "a free list's forward link is broken");
+      if (
+        !isFree(m, prev, start, limit, secret) ||
+        ((m[(prev + 12) >> 2] as number) ^ linkKey(prev + 12, secret)) !== b
+      ) {
+        this.badNeighbour(prev, b + 8, prev + 12, "a free list's forward link is broken");
+      }
     } else if (m[hi] !== b) {
       this.corrupt(b + 8, "a free block without a previous link is not its list's head");
     }
     if (next !== 0) {
-      this.freeHeader(next);
-      if (this.link(next + 8) !== b) this.corrupt(next + 8, "a free list's back link is broken");
-      this.setLink(next + 8, prev);
+      if (
+        !isFree(m, next, start, limit, secret) ||
+        ((m[(next + 8) >> 2] as number) ^ linkKey(next + 8, secret)) !== b
+      ) {
+        this.badNeighbour(next, b + 12, next + 8, "a free list's back link is broken");
+      }
+      m[(next + 8) >> 2] = prev ^ linkKey(next + 8, secret);
     }
     if (prev !== 0) {
-      this.setLink(prev + 12, next);
+      m[(prev + 12) >> 2] = next ^ linkKey(prev + 12, secret);
       return;
     }
     m[hi] = next;
     if (next === 0) {
-      const slMap = (m[this.h + W_SL + fl] as number) & ~(1 << sl);
+      const fl = c >>> SL_BITS;
+      const slMap = (m[this.h + W_SL + fl] as number) & ~(1 << (c & (SL_COUNT - 1)));
       m[this.h + W_SL + fl] = slMap;
       if (slMap === 0) m[this.h + W_FL] = (m[this.h + W_FL] as number) & ~(1 << fl);
     }
+  }
+
+  /** Throws for a list neighbour that is not a checked free block linking back (cold path of removeFree). */
+  private badNeighbour(to: number, at: number, backAt: number, what: string): never {
+    if ((to & 7) !== 0 || to < this.start || to >= this.limit) {
+      this.corrupt(at, `a free-list link decodes to ${to}, outside the block region`);
+    }
+    this.freeHeader(to);
+    return this.corrupt(backAt, what);
   }
 
   /** A checked free block of at least `size` bytes from the first non-empty class that surely fits, or 0. */
