@@ -762,13 +762,34 @@ export class TlsfHeap extends HeapBase {
     return (this.m[this.blockOf(ptr) >> 2] as number) & ~FLAGS;
   }
 
+  /**
+   * realloc: shrinks in place, grows in place over a free right neighbour, or moves. The checks of
+   * blockOf (the block and its right neighbour) are written out here for the reason given at
+   * `allocate`; a free right neighbour is checked before it is absorbed.
+   */
   protected override reallocate(ptr: number, bytes: number): number {
     const m = this.m;
-    const b = this.blockOf(ptr);
+    const secret = this.secret;
+    const limit = this.limit;
+    const b = ptr - BLOCK_HEADER;
     const word = m[b >> 2] as number;
-    const left = word & F_LEFT_FREE;
+    if (
+      (ptr & 7) !== 0 ||
+      b < this.start ||
+      b >= limit ||
+      m[(b + 4) >> 2] !== blockTag(b, word & ~F_LEFT_FREE, secret) ||
+      (word & F_FREE) !== 0
+    ) {
+      this.notLive(ptr);
+    }
     const have = word & ~FLAGS;
+    const right = b + BLOCK_HEADER + have;
+    if (have < MIN_SIZE || right > limit) this.corrupt(b, "a live block has an impossible size");
+    const rightWord = m[right >> 2] as number;
+    const diff = (m[(right + 4) >> 2] as number) ^ blockTag(right, rightWord & ~F_LEFT_FREE, secret);
+    if ((diff !== 0 && diff !== TAG_CACHED) || (rightWord & F_LEFT_FREE) !== 0) this.badRight(right, rightWord);
     const size = TlsfHeap.blockSize(bytes);
+    const left = word & F_LEFT_FREE;
     const h = this.h;
     if (size <= have) {
       if (have - size >= MIN_SPLIT) {
@@ -777,20 +798,20 @@ export class TlsfHeap extends HeapBase {
         this.setHeader(b, size | left);
         const r = b + BLOCK_HEADER + size;
         this.setHeader(r, have - size - BLOCK_HEADER);
-        this.releaseRange(r, have - size - BLOCK_HEADER, false);
+        this.releaseRange(r, have - size - BLOCK_HEADER, false, rightWord);
         m[h + H_USED] = (m[h + H_USED] as number) - (have - size);
       }
       return ptr;
     }
-    const right = b + BLOCK_HEADER + have;
-    const rightWord = this.header(right);
     const rightSize = rightWord & ~FLAGS;
     if ((rightWord & F_FREE) !== 0 && have + BLOCK_HEADER + rightSize >= size) {
-      this.freeHeader(right);
+      if (diff !== 0 || rightSize < MIN_SIZE || right + BLOCK_HEADER + rightSize > limit) {
+        this.corrupt(right, `a free block has an impossible size ${rightSize}`);
+      }
       this.removeFree(right, rightSize);
       // Its header becomes payload of a live block: it must never pass for a free block again
       // (a forged back pointer naming it would merge over this block).
-      m[(right + 4) >> 2] = blockTag(right, rightWord & ~F_LEFT_FREE, this.secret) ^ TAG_FREED;
+      m[(right + 4) >> 2] = blockTag(right, rightWord & ~F_LEFT_FREE, secret) ^ TAG_FREED;
       this.carve(b, have + BLOCK_HEADER + rightSize, size, left);
       const grown = (m[b >> 2] as number) & ~FLAGS;
       // The absorbed block's bytes: its header and links at `right`, its back pointer at the end.
@@ -802,10 +823,22 @@ export class TlsfHeap extends HeapBase {
       if (ptr + grown > (m[h + H_CLEAN] as number)) m[h + H_CLEAN] = ptr + grown;
       return ptr;
     }
-    // Moving: the copy overwrites the first `have` bytes of the new block, so only the rest is zeroed.
+    return this.move(ptr, have, bytes);
+  }
+
+  /** realloc's last resort: a new block, `have` bytes copied, the old block freed (0 when out of memory). */
+  private move(ptr: number, have: number, bytes: number): number {
+    // The copy overwrites the first `have` bytes of the new block, so only the rest is zeroed.
     const moved = this.allocate(bytes, ALIGN, have);
     if (moved === 0) return 0;
-    this.bytesView.copyWithin(moved, ptr, ptr + have);
+    if (have <= 256) {
+      // Small blocks: word copies beat the call into copyWithin (a C++ builtin). Int32, not Float64:
+      // a float copy may canonicalise NaN bit patterns. The blocks do not overlap (the old one is live).
+      const m = this.m;
+      const from = ptr >> 2;
+      const to = moved >> 2;
+      for (let i = 0; i < have >> 2; i++) m[to + i] = m[from + i] as number;
+    } else this.bytesView.copyWithin(moved, ptr, ptr + have);
     this.release(ptr);
     return moved;
   }
