@@ -142,7 +142,7 @@ export class TlsfHeap extends HeapBase {
   override malloc(bytes: number, align: number = ALIGN): number {
     if (this.direct && align === ALIGN && typeof bytes === "number" && bytes >>> 0 === bytes && bytes <= MAX_OFFSET) {
       this.ready();
-      const ptr = this.allocate(bytes, ALIGN);
+      const ptr = this.allocate(bytes | 0, ALIGN);
       if (ptr !== 0) return ptr;
     }
     // The general path reports the failure (with the heap's figures) or the bad input.
@@ -162,7 +162,7 @@ export class TlsfHeap extends HeapBase {
       return super.tryMalloc(bytes, align);
     }
     this.ready();
-    return this.allocate(bytes, ALIGN);
+    return this.allocate(bytes | 0, ALIGN);
   }
 
   /**
@@ -172,12 +172,14 @@ export class TlsfHeap extends HeapBase {
    * @throws {DoubleFreeError} ERR_MEMKIT_DOUBLE_FREE / {InvalidPointerError} ERR_MEMKIT_INVALID_POINTER.
    */
   override free(ptr: number): void {
-    if (!this.direct || typeof ptr !== "number" || ptr >>> 0 !== ptr) {
+    if (!this.direct || typeof ptr !== "number" || ptr >>> 0 !== ptr || ptr > MAX_OFFSET) {
       super.free(ptr);
       return;
     }
     this.ready();
-    this.release(ptr);
+    // `| 0`: a pointer read back from a Float64Array (or computed) arrives as a double, and V8 then
+    // did every offset computation of release in floating point (measured in its machine code).
+    this.release(ptr | 0);
   }
 
   /**
@@ -191,10 +193,13 @@ export class TlsfHeap extends HeapBase {
    * @throws {OutOfMemoryError} ERR_MEMKIT_OUT_OF_MEMORY when it cannot grow; `ptr` stays valid.
    */
   override realloc(ptr: number, bytes: number): number {
-    if (!this.direct || ptr === 0 || typeof ptr !== "number" || ptr >>> 0 !== ptr) return super.realloc(ptr, bytes);
+    if (!this.direct || ptr === 0 || typeof ptr !== "number" || ptr >>> 0 !== ptr || ptr > MAX_OFFSET) {
+      return super.realloc(ptr, bytes);
+    }
     if (typeof bytes !== "number" || bytes >>> 0 !== bytes || bytes > MAX_OFFSET) return super.realloc(ptr, bytes);
     this.ready();
-    const moved = this.reallocate(ptr, bytes);
+    // `| 0`: integer arithmetic for a pointer that arrives as a double (see free).
+    const moved = this.reallocate(ptr | 0, bytes | 0);
     // The general path reports the failure with the heap's figures.
     return moved !== 0 ? moved : super.realloc(ptr, bytes);
   }
