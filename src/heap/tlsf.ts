@@ -20,6 +20,8 @@ const MAX_OFFSET = layout.MAX_OFFSET;
 const STRATEGY_TLSF = layout.STRATEGY_TLSF;
 const TAG_CACHED = layout.TAG_CACHED;
 const TAG_FREED = layout.TAG_FREED;
+const TAG_MUL = layout.TAG_MUL;
+const LINK_MUL = layout.LINK_MUL;
 
 /**
  * TLSF: two-level segregated fit. O(1) malloc and free, immediate coalescing, good fit.
@@ -116,7 +118,7 @@ function isFree(m: Int32Array, x: number, start: number, limit: number, secret: 
     x >= start &&
     x < limit &&
     (word & F_FREE) !== 0 &&
-    m[(x + 4) >> 2] === blockTag(x, word & ~F_LEFT_FREE, secret)
+    m[(x + 4) >> 2] === (Math.imul((word & ~F_LEFT_FREE) ^ x ^ secret, TAG_MUL) | 1)
   );
 }
 
@@ -287,9 +289,9 @@ export class TlsfHeap extends HeapBase {
     const hi = this.h + W_HEADS + c;
     const head = m[hi] as number;
     if (head !== 0 && !isFree(m, head, this.start, this.limit, secret)) this.badLink(head, hi * 4);
-    m[(b + 8) >> 2] = linkKey(b + 8, secret);
-    m[(b + 12) >> 2] = head ^ linkKey(b + 12, secret);
-    if (head !== 0) m[(head + 8) >> 2] = b ^ linkKey(head + 8, secret);
+    m[(b + 8) >> 2] = Math.imul((b + 8) ^ secret, LINK_MUL) ^ secret;
+    m[(b + 12) >> 2] = head ^ (Math.imul((b + 12) ^ secret, LINK_MUL) ^ secret);
+    if (head !== 0) m[(head + 8) >> 2] = b ^ (Math.imul((head + 8) ^ secret, LINK_MUL) ^ secret);
     m[hi] = b;
     m[this.h + W_FL] = (m[this.h + W_FL] as number) | (1 << fl);
     m[this.h + W_SL + fl] = (m[this.h + W_SL + fl] as number) | (1 << (c & (SL_COUNT - 1)));
@@ -306,13 +308,13 @@ export class TlsfHeap extends HeapBase {
     const start = this.start;
     const limit = this.limit;
     const c = sizeClass(size);
-    const prev = (m[(b + 8) >> 2] as number) ^ linkKey(b + 8, secret);
-    const next = (m[(b + 12) >> 2] as number) ^ linkKey(b + 12, secret);
+    const prev = (m[(b + 8) >> 2] as number) ^ (Math.imul((b + 8) ^ secret, LINK_MUL) ^ secret);
+    const next = (m[(b + 12) >> 2] as number) ^ (Math.imul((b + 12) ^ secret, LINK_MUL) ^ secret);
     const hi = this.h + W_HEADS + c;
     if (prev !== 0) {
       if (
         !isFree(m, prev, start, limit, secret) ||
-        ((m[(prev + 12) >> 2] as number) ^ linkKey(prev + 12, secret)) !== b
+        ((m[(prev + 12) >> 2] as number) ^ (Math.imul((prev + 12) ^ secret, LINK_MUL) ^ secret)) !== b
       ) {
         this.badNeighbour(prev, b + 8, prev + 12, "a free list's forward link is broken");
       }
@@ -322,14 +324,14 @@ export class TlsfHeap extends HeapBase {
     if (next !== 0) {
       if (
         !isFree(m, next, start, limit, secret) ||
-        ((m[(next + 8) >> 2] as number) ^ linkKey(next + 8, secret)) !== b
+        ((m[(next + 8) >> 2] as number) ^ (Math.imul((next + 8) ^ secret, LINK_MUL) ^ secret)) !== b
       ) {
         this.badNeighbour(next, b + 12, next + 8, "a free list's back link is broken");
       }
-      m[(next + 8) >> 2] = prev ^ linkKey(next + 8, secret);
+      m[(next + 8) >> 2] = prev ^ (Math.imul((next + 8) ^ secret, LINK_MUL) ^ secret);
     }
     if (prev !== 0) {
-      m[(prev + 12) >> 2] = next ^ linkKey(prev + 12, secret);
+      m[(prev + 12) >> 2] = next ^ (Math.imul((prev + 12) ^ secret, LINK_MUL) ^ secret);
       return;
     }
     m[hi] = next;
@@ -510,11 +512,11 @@ export class TlsfHeap extends HeapBase {
       const flMap = fl + 1 >= FL_COUNT ? 0 : (m[h + W_FL] as number) & (~0 << (fl + 1));
       // Nothing fits: the general path grows the heap (or reports a damaged bitmap).
       if (flMap === 0) return this.allocateGeneral(bytes, align);
-      fl = ctz(flMap);
+      fl = 31 - Math.clz32(flMap & -flMap);
       if (fl >= FL_COUNT) return this.allocateGeneral(bytes, align);
       slMap = m[h + W_SL + fl] as number;
     }
-    const found = (fl << SL_BITS) | ctz(slMap);
+    const found = (fl << SL_BITS) | (31 - Math.clz32(slMap & -slMap));
     const hi = h + W_HEADS + found;
     const b = m[hi] as number;
     const secret = this.secret;
@@ -526,25 +528,25 @@ export class TlsfHeap extends HeapBase {
       (b & 7) !== 0 ||
       b < start ||
       b >= limit ||
-      m[(b + 4) >> 2] !== blockTag(b, word & ~F_LEFT_FREE, secret) ||
+      m[(b + 4) >> 2] !== (Math.imul((word & ~F_LEFT_FREE) ^ b ^ secret, TAG_MUL) | 1) ||
       (word & (F_FREE | F_LEFT_FREE)) !== F_FREE ||
       b + BLOCK_HEADER + have > limit ||
       sizeClass(have) !== found ||
       have < size ||
-      ((m[(b + 8) >> 2] as number) ^ linkKey(b + 8, secret)) !== 0
+      ((m[(b + 8) >> 2] as number) ^ (Math.imul((b + 8) ^ secret, LINK_MUL) ^ secret)) !== 0
     ) {
       this.badHead(hi, b);
     }
-    const next = (m[(b + 12) >> 2] as number) ^ linkKey(b + 12, secret);
+    const next = (m[(b + 12) >> 2] as number) ^ (Math.imul((b + 12) ^ secret, LINK_MUL) ^ secret);
     if (next !== 0) {
       const nextWord = m[next >> 2] as number;
       if (
         (next & 7) !== 0 ||
         next < start ||
         next >= limit ||
-        m[(next + 4) >> 2] !== blockTag(next, nextWord & ~F_LEFT_FREE, secret) ||
+        m[(next + 4) >> 2] !== (Math.imul((nextWord & ~F_LEFT_FREE) ^ next ^ secret, TAG_MUL) | 1) ||
         (nextWord & F_FREE) === 0 ||
-        ((m[(next + 8) >> 2] as number) ^ linkKey(next + 8, secret)) !== b
+        ((m[(next + 8) >> 2] as number) ^ (Math.imul((next + 8) ^ secret, LINK_MUL) ^ secret)) !== b
       ) {
         this.badLink(next, b + 12);
       }
@@ -554,12 +556,13 @@ export class TlsfHeap extends HeapBase {
     const right = b + BLOCK_HEADER + have;
     const rightWord = m[right >> 2] as number;
     if (rest < MIN_SPLIT) {
-      const diff = (m[(right + 4) >> 2] as number) ^ blockTag(right, rightWord & ~F_LEFT_FREE, secret);
+      const diff =
+        (m[(right + 4) >> 2] as number) ^ (Math.imul((rightWord & ~F_LEFT_FREE) ^ right ^ secret, TAG_MUL) | 1);
       if (diff !== 0 && diff !== TAG_CACHED) this.badHeader(right);
     }
     // Checked: unlink b (the head) from its list.
     m[hi] = next;
-    if (next !== 0) m[(next + 8) >> 2] = linkKey(next + 8, secret);
+    if (next !== 0) m[(next + 8) >> 2] = Math.imul((next + 8) ^ secret, LINK_MUL) ^ secret;
     else {
       // slMap may be masked to the classes that fit: clear the bit in the whole word.
       const slLeft = (m[h + W_SL + fl] as number) & ~(1 << (found & (SL_COUNT - 1)));
@@ -569,17 +572,17 @@ export class TlsfHeap extends HeapBase {
     let used: number;
     if (rest >= MIN_SPLIT) {
       m[b >> 2] = size;
-      m[(b + 4) >> 2] = blockTag(b, size, secret);
+      m[(b + 4) >> 2] = Math.imul(size ^ b ^ secret, TAG_MUL) | 1;
       const r = b + BLOCK_HEADER + size;
       const restSize = rest - BLOCK_HEADER;
       m[r >> 2] = restSize | F_FREE;
-      m[(r + 4) >> 2] = blockTag(r, restSize | F_FREE, secret);
+      m[(r + 4) >> 2] = Math.imul((restSize | F_FREE) ^ r ^ secret, TAG_MUL) | 1;
       m[(right - 4) >> 2] = r;
       this.insertFree(r, restSize);
       used = size;
     } else {
       m[b >> 2] = have;
-      m[(b + 4) >> 2] = blockTag(b, have, secret);
+      m[(b + 4) >> 2] = Math.imul(have ^ b ^ secret, TAG_MUL) | 1;
       m[right >> 2] = rightWord & ~F_LEFT_FREE;
       used = have;
     }
@@ -688,7 +691,7 @@ export class TlsfHeap extends HeapBase {
     const limit = this.limit;
     const b = ptr - BLOCK_HEADER;
     const word = m[b >> 2] as number;
-    const stale = blockTag(b, word & ~F_LEFT_FREE, secret);
+    const stale = Math.imul((word & ~F_LEFT_FREE) ^ b ^ secret, TAG_MUL) | 1;
     if ((ptr & 7) !== 0 || b < this.start || b >= limit || m[(b + 4) >> 2] !== stale || (word & F_FREE) !== 0) {
       this.notLive(ptr);
     }
@@ -696,7 +699,7 @@ export class TlsfHeap extends HeapBase {
     let next = b + BLOCK_HEADER + size;
     if (size < MIN_SIZE || next > limit) this.corrupt(b, "a live block has an impossible size");
     let nextWord = m[next >> 2] as number;
-    const diff = (m[(next + 4) >> 2] as number) ^ blockTag(next, nextWord & ~F_LEFT_FREE, secret);
+    const diff = (m[(next + 4) >> 2] as number) ^ (Math.imul((nextWord & ~F_LEFT_FREE) ^ next ^ secret, TAG_MUL) | 1);
     if ((diff !== 0 && diff !== TAG_CACHED) || (nextWord & F_LEFT_FREE) !== 0) this.badRight(next, nextWord);
     if (this.zeroFree) this.u8.fill(0, ptr, ptr + size);
     const h = this.h;
@@ -712,13 +715,14 @@ export class TlsfHeap extends HeapBase {
       this.removeFree(next, rightSize);
       // The absorbed header keeps a freed tag (a second free of it is a double free, and it can
       // never pass for a free block again); its links become interior bytes: keep never-used memory zero.
-      m[(next + 4) >> 2] = blockTag(next, nextWord & ~F_LEFT_FREE, secret) ^ TAG_FREED;
+      m[(next + 4) >> 2] = (Math.imul((nextWord & ~F_LEFT_FREE) ^ next ^ secret, TAG_MUL) | 1) ^ TAG_FREED;
       if (this.zeroAlloc) this.scrub(next, next + 16);
       size += BLOCK_HEADER + rightSize;
       next = b + BLOCK_HEADER + size;
       // Inside the region: the free block's size was checked above.
       nextWord = m[next >> 2] as number;
-      const after = (m[(next + 4) >> 2] as number) ^ blockTag(next, nextWord & ~F_LEFT_FREE, secret);
+      const after =
+        (m[(next + 4) >> 2] as number) ^ (Math.imul((nextWord & ~F_LEFT_FREE) ^ next ^ secret, TAG_MUL) | 1);
       if (after !== 0 && after !== TAG_CACHED) this.header(next);
     }
     let from = b;
@@ -729,7 +733,7 @@ export class TlsfHeap extends HeapBase {
       if (
         (left & 7) !== 0 ||
         left < this.start ||
-        m[(left + 4) >> 2] !== blockTag(left, leftWord & ~F_LEFT_FREE, secret) ||
+        m[(left + 4) >> 2] !== (Math.imul((leftWord & ~F_LEFT_FREE) ^ left ^ secret, TAG_MUL) | 1) ||
         (leftWord & F_FREE) === 0 ||
         leftSize < MIN_SIZE ||
         left + BLOCK_HEADER + leftSize !== b
@@ -743,7 +747,7 @@ export class TlsfHeap extends HeapBase {
       from = left;
     }
     m[from >> 2] = size | F_FREE;
-    m[(from + 4) >> 2] = blockTag(from, size | F_FREE, secret);
+    m[(from + 4) >> 2] = Math.imul((size | F_FREE) ^ from ^ secret, TAG_MUL) | 1;
     m[(next - 4) >> 2] = from;
     // The L flag is outside the tag: setting it needs no new checksum.
     m[next >> 2] = nextWord | F_LEFT_FREE;
@@ -782,7 +786,7 @@ export class TlsfHeap extends HeapBase {
       (ptr & 7) !== 0 ||
       b < this.start ||
       b >= limit ||
-      m[(b + 4) >> 2] !== blockTag(b, word & ~F_LEFT_FREE, secret) ||
+      m[(b + 4) >> 2] !== (Math.imul((word & ~F_LEFT_FREE) ^ b ^ secret, TAG_MUL) | 1) ||
       (word & F_FREE) !== 0
     ) {
       this.notLive(ptr);
@@ -791,7 +795,8 @@ export class TlsfHeap extends HeapBase {
     const right = b + BLOCK_HEADER + have;
     if (have < MIN_SIZE || right > limit) this.corrupt(b, "a live block has an impossible size");
     const rightWord = m[right >> 2] as number;
-    const diff = (m[(right + 4) >> 2] as number) ^ blockTag(right, rightWord & ~F_LEFT_FREE, secret);
+    const diff =
+      (m[(right + 4) >> 2] as number) ^ (Math.imul((rightWord & ~F_LEFT_FREE) ^ right ^ secret, TAG_MUL) | 1);
     if ((diff !== 0 && diff !== TAG_CACHED) || (rightWord & F_LEFT_FREE) !== 0) this.badRight(right, rightWord);
     const size = TlsfHeap.blockSize(bytes);
     const left = word & F_LEFT_FREE;
@@ -816,7 +821,7 @@ export class TlsfHeap extends HeapBase {
       this.removeFree(right, rightSize);
       // Its header becomes payload of a live block: it must never pass for a free block again
       // (a forged back pointer naming it would merge over this block).
-      m[(right + 4) >> 2] = blockTag(right, rightWord & ~F_LEFT_FREE, secret) ^ TAG_FREED;
+      m[(right + 4) >> 2] = (Math.imul((rightWord & ~F_LEFT_FREE) ^ right ^ secret, TAG_MUL) | 1) ^ TAG_FREED;
       this.carve(b, have + BLOCK_HEADER + rightSize, size, left);
       const grown = (m[b >> 2] as number) & ~FLAGS;
       // The absorbed block's bytes: its header and links at `right`, its back pointer at the end.
