@@ -685,7 +685,12 @@ export class TlsfHeap extends HeapBase {
    * (a free right neighbour is unlinked safely, a back pointer must name a checked free block that
    * ends exactly here), written out once.
    */
-  protected override release(ptr: number): void {
+  protected override release(pointer: number): void {
+    // Integer arithmetic whatever the caller passed: V8 keeps one set of type feedback per function,
+    // and a double pointer from any caller (the general free path, a thread cache's drain) made it
+    // compile every offset computation here in floating point, for every heap.
+    const ptr = pointer | 0;
+    if (ptr !== pointer) this.notLive(pointer);
     const m = this.m;
     const secret = this.secret;
     const limit = this.limit;
@@ -776,7 +781,10 @@ export class TlsfHeap extends HeapBase {
    * blockOf (the block and its right neighbour) are written out here for the reason given at
    * `allocate`; a free right neighbour is checked before it is absorbed.
    */
-  protected override reallocate(ptr: number, bytes: number): number {
+  protected override reallocate(pointer: number, bytes: number): number {
+    // Integer arithmetic whatever the caller passed (see release).
+    const ptr = pointer | 0;
+    if (ptr !== pointer) this.notLive(pointer);
     const m = this.m;
     const secret = this.secret;
     const limit = this.limit;
