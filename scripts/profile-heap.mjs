@@ -7,6 +7,10 @@
  *   node scripts/profile-heap.mjs t1            # t1 (cc1 trace), w1, w2, w3 or a1
  *   node scripts/profile-heap.mjs w1 --as
  *   node scripts/profile-heap.mjs t1 --node-flag=--max-inlined-bytecode-size-cumulative=8000
+ *   node scripts/profile-heap.mjs t1 --time      # no profiler: the CPU time per event only
+ *
+ * The time of one workload alone is optimistic: in the benchmark every contender's heap shares the
+ * strategy's code and V8's type feedback, which costs memkit about 10-25% (measured while tuning).
  */
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
@@ -65,7 +69,7 @@ function top(file, count = 15) {
   }
 }
 
-if (process.env.MEMKIT_PROFILE_CHILD === "1") {
+if (process.env.MEMKIT_PROFILE_CHILD === "1" || args.includes("--time")) {
   await drive();
 } else {
   const dir = mkdtempSync(join(tmpdir(), "memkit-profile-"));

@@ -11,14 +11,11 @@ import {
 } from "./errors.js";
 import { Guard } from "./guard.js";
 import {
-  ALIGN,
   alignUp,
   FLAG_ZERO_ALLOC,
   FLAG_ZERO_FREE,
   H_BASE,
-  H_CLEAN,
   H_DEAD_OWNER,
-  H_END,
   H_END_CHECK,
   H_FLAGS,
   H_HEADER_SUM,
@@ -33,7 +30,10 @@ import {
   H_STATE_CHECK,
   H_USED,
   headerSum,
-  MAX_OFFSET,
+  ALIGN as LAYOUT_ALIGN,
+  H_CLEAN as LAYOUT_H_CLEAN,
+  H_END as LAYOUT_H_END,
+  MAX_OFFSET as LAYOUT_MAX_OFFSET,
   wordCheck,
 } from "./layout.js";
 import { lockForRecovery, lockHeap, newOwner, unlockHeap } from "./lock.js";
@@ -42,6 +42,13 @@ import { HeapSnapshot } from "./snapshot.js";
 import type { HeapStats, LiveBlock, RecoveryReport, SiteReport } from "./stats.js";
 import { computeStats, groupBySite } from "./stats.js";
 import { CACHE_MAX_SIZE, type CacheHost, ThreadCache } from "./thread-cache.js";
+
+// Module-local copies of the layout words the per-operation paths (fresh, zeroFresh, the size
+// checks) use: V8 reads an imported binding through its module cell at every use (see tlsf.ts).
+const ALIGN = LAYOUT_ALIGN;
+const H_CLEAN = LAYOUT_H_CLEAN;
+const H_END = LAYOUT_H_END;
+const MAX_OFFSET = LAYOUT_MAX_OFFSET;
 
 const MIB = 1024 * 1024;
 /** In-place growth is rounded up to WebAssembly pages (64 KiB). */
@@ -93,6 +100,8 @@ export abstract class HeapBase {
   protected m: Int32Array;
   /** @internal Byte view over the whole memory (public read-only as `u8`). */
   protected bytesView: Uint8Array;
+  /** @internal 8-byte view over the whole memory: zeroes small blocks with half the stores of `m`. */
+  protected f64: Float64Array;
   /** @internal Word index of the header. */
   protected readonly h: number;
   /** @internal Byte offset of the first block. */
@@ -128,6 +137,7 @@ export abstract class HeapBase {
     const buffer = backing.buffer;
     this.m = new Int32Array(buffer, 0, buffer.byteLength >> 2);
     this.bytesView = new Uint8Array(buffer, 0, buffer.byteLength);
+    this.f64 = new Float64Array(buffer, 0, buffer.byteLength >> 3);
     this.h = base >> 2;
     const strategy = this.constructor as typeof HeapBase;
     this.start = base + strategy.controlBytes;
@@ -218,24 +228,43 @@ export abstract class HeapBase {
   }
 
   /**
-   * @internal Zeroes a new block's payload [ptr, top), paying only for reused bytes: memory above
-   * the clean mark was never handed out and is zero, except the words a free block keeps at its
-   * start (links) and end (back pointer), which may fall inside the payload.
+   * @internal Zeroes [from, top) of a live block's payload (both 8-aligned, at least 8 bytes apart),
+   * paying only for reused bytes: memory above the clean mark was never handed out and is zero,
+   * except the metadata of the free block the bytes came from: its header and links at `from` (at
+   * most 16 bytes) and its back pointer in the last word. Then the clean mark moves up to `top`.
    */
-  protected zeroFresh(ptr: number, top: number): void {
+  protected zeroFresh(from: number, top: number): void {
     const m = this.m;
     const clean = m[this.h + H_CLEAN] as number;
     if (top <= clean) {
-      // Small blocks: word stores beat the call into TypedArray.prototype.fill (both ends are 8-aligned).
-      if (top - ptr <= 128) for (let i = ptr >> 2; i < top >> 2; i++) m[i] = 0;
-      else this.bytesView.fill(0, ptr, top);
+      this.zeroRange(from, top);
       return;
     }
-    if (ptr < clean) this.bytesView.fill(0, ptr, clean);
-    m[ptr >> 2] = 0;
-    m[(ptr + 4) >> 2] = 0;
+    if (from < clean) this.zeroRange(from, clean);
+    const f64 = this.f64;
+    f64[from >> 3] = 0;
+    if (from + 16 <= top) f64[(from + 8) >> 3] = 0;
     m[(top - 4) >> 2] = 0;
     m[this.h + H_CLEAN] = top;
+  }
+
+  /** @internal Zeroes [from, to), both 8-aligned. */
+  protected zeroRange(from: number, to: number): void {
+    // Up to 512 bytes, 8-byte stores beat the call into TypedArray.prototype.fill (a C++ builtin,
+    // ~35 ns a call, measured). Writing +0 stores all-zero bits.
+    if (to - from <= 512) {
+      const f64 = this.f64;
+      const end = to >> 3;
+      let i = from >> 3;
+      // Four stores a turn: the loop's own compare and bounds checks cost as much as the stores.
+      for (; i + 4 <= end; i += 4) {
+        f64[i] = 0;
+        f64[i + 1] = 0;
+        f64[i + 2] = 0;
+        f64[i + 3] = 0;
+      }
+      for (; i < end; i++) f64[i] = 0;
+    } else this.bytesView.fill(0, from, to);
   }
 
   /** @internal realloc's fallback: a new block, the contents copied, the old block freed. */
@@ -272,6 +301,7 @@ export abstract class HeapBase {
     if (this.bytesView.buffer !== buffer || this.bytesView.length !== buffer.byteLength) {
       this.m = new Int32Array(buffer, 0, buffer.byteLength >> 2);
       this.bytesView = new Uint8Array(buffer, 0, buffer.byteLength);
+      this.f64 = new Float64Array(buffer, 0, buffer.byteLength >> 3);
     }
   }
 
@@ -285,8 +315,8 @@ export abstract class HeapBase {
     if (this.bytesView.length === 0 || this.m[this.h + H_END] !== this.endSeen) this.refresh();
   }
 
-  /** fresh()'s slow path: re-creates stale views and confirms a moved end word (range and check word). */
-  private refresh(): void {
+  /** @internal fresh()'s slow path: re-creates stale views and confirms a moved end word (range and check word). */
+  protected refresh(): void {
     let end = this.m[this.h + H_END] as number;
     const length = this.bytesView.length;
     if (length === 0 || end > length) {
@@ -306,8 +336,8 @@ export abstract class HeapBase {
     this.limit = end - 8;
   }
 
-  /** The last end word this object confirmed against its check word. */
-  private endSeen = -1;
+  /** @internal The last end word this object confirmed against its check word. */
+  protected endSeen = -1;
   /** @internal The end sentinel's offset (end - 8), as of the last confirmed end. */
   protected limit = 0;
 

@@ -98,8 +98,16 @@ export function blockTag(b: number, word: number, secret: number): number {
   // One multiply by an odd constant is a bijection: a header with another size, flag or address
   // (a copy) gets another tag, and a random tag word matches with odd 1 in 2^31. Enough against a
   // buggy writer; it is not a MAC against someone who reads the secret (see the threat model).
-  return Math.imul(word ^ b ^ secret, 0x9e3779b1) | 1;
+  return Math.imul(word ^ b ^ secret, TAG_MUL) | 1;
 }
+
+/**
+ * The odd multipliers of `blockTag` and `linkKey`. TLSF's hot paths write both formulas out
+ * inline with these (V8 stopped inlining the calls once its inlining budget was spent); any
+ * difference between the two would fail every heap test at the first checked header.
+ */
+export const TAG_MUL = 0x9e3779b1;
+export const LINK_MUL = 0x27d4eb2f;
 
 /**
  * Check word of a header word that bounds allocation (the end, the arena top, the pool's fresh
@@ -126,7 +134,7 @@ export const TAG_CACHED = 0x3c3c3c3c;
  * and header checks, never to a usable pointer.
  */
 export function linkKey(at: number, secret: number): number {
-  return Math.imul(at ^ secret, 0x27d4eb2f) ^ secret;
+  return Math.imul(at ^ secret, LINK_MUL) ^ secret;
 }
 
 /** Checksum of a header's constant words, keyed by its secret. */

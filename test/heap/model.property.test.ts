@@ -71,6 +71,7 @@ function run(heap: Heap, sequence: Op[], strategy: StrategyName): HeapModel {
         heap.free(block.ptr);
         model.blocks.splice(index, 1);
       } else {
+        const usable = heap.usableSize(block.ptr);
         let moved: number;
         try {
           moved = heap.realloc(block.ptr, op.size);
@@ -79,6 +80,10 @@ function run(heap: Heap, sequence: Op[], strategy: StrategyName): HeapModel {
         }
         const kept = Math.min(block.size, op.size);
         for (let i = 0; i < kept; i++) if (heap.u8[moved + i] !== block.fill) throw new Error("realloc lost contents");
+        // TLSF zeroes what realloc adds beyond the old usable size (zero: "alloc"), in place or moved.
+        if (strategy === "tlsf")
+          for (let i = Math.max(kept, usable); i < op.size; i++)
+            if (heap.u8[moved + i] !== 0) throw new Error("realloc growth not zeroed");
         model.blocks.splice(index, 1);
         model.add(moved, op.size);
       }
