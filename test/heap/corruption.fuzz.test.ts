@@ -38,6 +38,9 @@ const REGRESSION_SEEDS = [
   // A pool slot's stale header and encoded link written back after the slot was live again: only the
   // occupancy map, kept out of the slots, tells the replay from the real header (34613).
   34613,
+  // An arena mark inside a block grown in place over it, with a stale header left at the mark: reset(mark)
+  // dropped the top into the live block (118530).
+  118530,
 ];
 
 function describeFailure(r: CaseResult): string {
