@@ -36,7 +36,7 @@ import {
  * back; other frees only mark the block (its memory returns at the next reset).
  *
  * ```
- *   control words: | newest blocks (8 + 1 words) | recent marks (8 + 1 words) |  (see arena-recent.ts)
+ *   control words: | newest two blocks (2 words) | recent marks (8 + 1 words) |  (see arena-recent.ts)
  *   start                                                    top (H_STATE0)        end
  *   | [size][tag] payload | [size][tag] payload | [gap] ... | ......... unused .... |
  * ```
@@ -55,9 +55,9 @@ import {
  * least one header and stop at the top, so they end whatever the memory holds. A header is in-band:
  * a stale copy of an older block's header written back at the same address checks out, and the
  * bytes at an old mark may hold such a header. So the top moves down only on out-of-band evidence:
- * free and realloc roll it back only for the newest block on the control words' stack of recent
- * blocks, and reset(mark) trusts a mark only when it is on the stack of recent marks or a walk from
- * the start lands on it.
+ * free and realloc roll it back only for the newest block the control words name (after more than
+ * two frees in a row in LIFO order they name none, and the header alone vouches), and reset(mark)
+ * trusts a mark only when it is on the stack of recent marks or a walk from the start lands on it.
  */
 export class ArenaHeap extends HeapBase {
   /** @internal */
@@ -314,6 +314,14 @@ export class ArenaHeap extends HeapBase {
     if (state === "foreign" || state === "cached") this.invalidPointer(ptr, "no block starts there");
     const size = this.m[(ptr - BLOCK_HEADER) >> 2] as number;
     if (size < 0 || ptr + size > top) this.corrupt(ptr - BLOCK_HEADER, `impossible block size ${size}`);
+    // Invariant: a block ends at the top or where the next header (block or filler) starts. A stale
+    // copy of an older header at ptr checks out but claims another size: its end lands inside a block.
+    if (ptr + size !== top && tagState(this.m, this.secret, ptr + size + BLOCK_HEADER) === "foreign") {
+      this.corrupt(
+        ptr - BLOCK_HEADER,
+        `block ${ptr} says it holds ${size} bytes, but no block header follows there (a stale header written back, or the next header overwritten)`,
+      );
+    }
     return size;
   }
 

@@ -5,7 +5,6 @@ import {
   ALIGN,
   alignUp,
   BLOCK_HEADER,
-  blockTag,
   H_CLEAN,
   H_END,
   H_LIVE,
@@ -17,9 +16,9 @@ import {
   linkKey,
   MAX_OFFSET,
   STRATEGY_POOL,
-  TAG_FREED,
 } from "./layout.js";
 import { bitWord, groupMarked, mapBit, openGroup, PoolGeometry } from "./pool-map.js";
+import { PoolSlots } from "./pool-slots.js";
 
 /**
  * Pool of fixed-size slots: O(1) malloc and free for many objects of one size.
@@ -70,6 +69,8 @@ export class PoolHeap extends HeapBase {
   private readonly mapHeader: number = this.geometry.headerBytes;
   private readonly lastSlot: number = this.geometry.lastSlot;
   private readonly shift: number = this.geometry.shift;
+  /** The walks over all slots (check, recover). */
+  private readonly slots: PoolSlots = new PoolSlots(this.geometry, this.start, this.secret, this.slotSize);
   /**
    * Word index and bit number of the map bit of the slot `locate` last found (the bit number, not
    * the mask: masks from 2^30 are no small integers to V8, and a field holding one costs a box).
@@ -300,23 +301,12 @@ export class PoolHeap extends HeapBase {
     return ptr;
   }
 
-  /**
-   * Calls `each(g, r, b)` for every slot below `fresh`, group by group (g the group, r the slot's
-   * offset after the group's header, b its header). Bounded: fresh is checked to lie in the region.
-   */
-  private eachSlot(fresh: number, each: (g: number, r: number, b: number) => void): void {
-    const { groupBytes, headerBytes, lastSlot } = this.geometry;
-    for (let g = this.start; g < fresh; g += groupBytes) {
-      for (let r = 0; r <= lastSlot && g + headerBytes + r < fresh; r += this.stride) each(g, r, g + headerBytes + r);
-    }
-  }
-
   /** Visits each slot below `fresh` (header and map bit checked to agree); the untouched tail is one free block. */
   protected override walk(visit: (ptr: number, size: number, free: boolean) => void): void {
     const m = this.m;
     const slot = this.slotSize;
     const fresh = this.checkFresh();
-    this.eachSlot(fresh, (g, r, b) => {
+    this.slots.each(fresh, (g, r, b) => {
       const state = tagState(m, this.secret, b + BLOCK_HEADER);
       if (state === "foreign" || m[b >> 2] !== slot) this.corrupt(b, "a slot header was overwritten");
       if ((state === "free") === (mapBit(m, this.geometry, g, r) === 1)) {
@@ -345,7 +335,7 @@ export class PoolHeap extends HeapBase {
         live++;
       }
     });
-    this.verifyMaps(fresh);
+    this.slots.checkMaps(m, fresh);
     // Invariant: the free list holds exactly the free slots, each once.
     let listed = 0;
     for (let b = m[h + H_STATE0] as number; b !== 0; ) {
@@ -357,81 +347,18 @@ export class PoolHeap extends HeapBase {
     verifyCounters(m, h, used, live);
   }
 
-  /** The bit words a group's map should hold: a bit for each slot whose header says live. */
-  private expectedBits(g: number, fresh: number, keep: (b: number) => boolean): number[] {
-    const bits = new Array<number>(this.geometry.bitWords).fill(0);
-    const { headerBytes, lastSlot } = this.geometry;
-    for (let r = 0; r <= lastSlot && g + headerBytes + r < fresh; r += this.stride) {
-      const k = r >> this.shift;
-      if (keep(g + headerBytes + r)) bits[k >> 5] = (bits[k >> 5] as number) | (1 << (k & 31));
-    }
-    return bits;
-  }
-
-  /** Invariant: every group header keeps its marks, and its map has bits for exactly the live slots. */
-  private verifyMaps(fresh: number): void {
-    const m = this.m;
-    for (let g = this.start; g < fresh; g += this.geometry.groupBytes) {
-      if (!groupMarked(m, g, this.secret)) {
-        this.corrupt(g, "an occupancy map header's marks were overwritten (an overflow past the slot before it?)");
-      }
-      const bits = this.expectedBits(g, fresh, (b) => tagState(m, this.secret, b + BLOCK_HEADER) !== "free");
-      bits.forEach((word, i) => {
-        if (m[(g >> 2) + 2 + i] !== word) this.corrupt(g + 8 + 4 * i, "an occupancy map marks a slot that is not live");
-      });
-    }
-  }
-
   /**
    * @internal Keeps every slot that its header or its map bit says is live (a live slot whose
-   * header was overwritten or replayed keeps its place, header rewritten); the rest form a new free
-   * list, and maps are rewritten from what was kept. Slots neither said live nor had a readable
-   * freed header are reported lost.
+   * header was overwritten or replayed keeps its place); the rest form a new free list, and maps
+   * are rewritten from what was kept (see PoolSlots.rebuild).
    */
   protected override rebuild(): { offset: number; bytes: number }[] {
     const m = this.m;
     const h = this.h;
-    const fresh = this.checkFresh();
-    const lost: { offset: number; bytes: number }[] = [];
-    const kept = new Set<number>();
-    this.eachSlot(fresh, (g, r, b) => {
-      if (this.keepSlot(b, mapBit(m, this.geometry, g, r) === 1)) kept.add(b);
-    });
-    let head = 0;
-    const slots: number[] = [];
-    this.eachSlot(fresh, (_g, _r, b) => slots.push(b));
-    for (let i = slots.length - 1; i >= 0; i--) {
-      const b = slots[i] as number;
-      if (kept.has(b)) continue;
-      const state = tagState(m, this.secret, b + BLOCK_HEADER);
-      if (state !== "free" || m[b >> 2] !== this.slotSize) lost.push({ offset: b, bytes: this.stride });
-      m[b >> 2] = this.slotSize;
-      m[(b + 4) >> 2] = blockTag(b, this.slotSize, this.secret) ^ TAG_FREED;
-      m[(b + BLOCK_HEADER) >> 2] = head ^ linkKey(b + BLOCK_HEADER, this.secret);
-      head = b;
-    }
-    for (let g = this.start; g < fresh; g += this.geometry.groupBytes) {
-      const bits = this.expectedBits(g, fresh, (b) => kept.has(b));
-      openGroup(m, this.geometry, g, this.secret);
-      bits.forEach((word, i) => {
-        m[(g >> 2) + 2 + i] = word;
-      });
-    }
+    const { head, kept, lost } = this.slots.rebuild(m, this.checkFresh());
     m[h + H_STATE0] = head;
-    m[h + H_USED] = kept.size * this.slotSize;
-    m[h + H_LIVE] = kept.size;
-    return lost.reverse();
-  }
-
-  /** rebuild's rule for one slot: live when its header or its map bit says so (header rewritten live). */
-  private keepSlot(b: number, mapLive: boolean): boolean {
-    const state = tagState(this.m, this.secret, b + BLOCK_HEADER);
-    const headerLive = (state === "live" || state === "cached") && this.m[b >> 2] === this.slotSize;
-    if (!headerLive && !mapLive) return false;
-    if (!headerLive) {
-      this.m[b >> 2] = this.slotSize;
-      this.m[(b + 4) >> 2] = blockTag(b, this.slotSize, this.secret);
-    }
-    return true;
+    m[h + H_USED] = kept * this.slotSize;
+    m[h + H_LIVE] = kept;
+    return lost;
   }
 }

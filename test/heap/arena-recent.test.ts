@@ -82,6 +82,21 @@ describe("arena: a stale block header written back", () => {
     expectClear(heap.malloc(100), 100, [[c, 56]]);
   });
 
+  it("an older, larger block's live header over a live block: realloc and usableSize do not trust its size", () => {
+    const heap = arena();
+    const a = heap.malloc(96);
+    const header = heap.u8.slice(a - 8, a);
+    expect(heap.realloc(a, 0)).toBe(a); // the newest block shrinks in place to 8 bytes
+    const b = heap.malloc(3);
+    const c = heap.malloc(68);
+    heap.malloc(8); // a's claimed end (a + 96) now lies inside c, where no header starts
+    heap.u8.set(header, a - 8);
+    expect(code(() => heap.usableSize(a))).toBe("ERR_MEMKIT_HEAP_CORRUPTION"); // before: 96
+    expect(code(() => heap.realloc(a, 39))).toBe("ERR_MEMKIT_HEAP_CORRUPTION"); // before: a, over b and c
+    expect(heap.usableSize(b)).toBe(8);
+    expect(heap.usableSize(c)).toBe(72);
+  });
+
   it("the newest blocks still roll back in LIFO order, and realloc of the newest stays in place", () => {
     const heap = arena();
     const start = heap.mark();

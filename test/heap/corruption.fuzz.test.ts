@@ -9,6 +9,8 @@
  *   starts at seed S. A failure prints its seed: add it to REGRESSION_SEEDS.
  * - MEMKIT_FUZZ_CONTROL=1 runs the same cases without stray writes (the fuzzer's own false alarms).
  * - MEMKIT_FUZZ_RESULTS=file writes every case's result there as JSON, to sort failures into classes.
+ * - Seeds from 400000 on also write back stale copies of live headers (added later: seeds below keep
+ *   the exact cases they had, so every regression seed still finds what it found).
  * A failure prints its seed, the heap's configuration and the corruption written.
  */
 import { writeFileSync } from "node:fs";
@@ -41,6 +43,9 @@ const REGRESSION_SEEDS = [
   // An arena mark inside a block grown in place over it, with a stale header left at the mark: reset(mark)
   // dropped the top into the live block (118530).
   118530,
+  // From 400000 on, stale copies of live headers are written back too: an arena block's old, larger header
+  // over the block now at its address made realloc keep it in place over its neighbours (501854).
+  501854,
 ];
 
 function describeFailure(r: CaseResult): string {
