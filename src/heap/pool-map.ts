@@ -54,6 +54,19 @@ export class PoolGeometry {
     this.slots = Math.floor((group - this.headerBytes) / stride);
     this.lastSlot = (this.slots - 1) * stride;
   }
+
+  /**
+   * Bit number -> offset after the header of the slot that owns the bit (-1 for bits no slot owns):
+   * a slot boundary is told by one load instead of a modulo. Distinct slots get distinct bits, as
+   * 2^shift <= stride.
+   *
+   * @returns The table, one entry per bit.
+   */
+  slotTable(): Int32Array {
+    const table = new Int32Array(this.bitWords * 32).fill(-1);
+    for (let j = 0; j < this.slots; j++) table[(j * this.stride) >> this.shift] = j * this.stride;
+    return table;
+  }
 }
 
 /** The mark a group's header carries at byte offset g (keyed, so old layouts and overflows show). */

@@ -69,6 +69,8 @@ export class PoolHeap extends HeapBase {
   private readonly mapHeader: number = this.geometry.headerBytes;
   private readonly lastSlot: number = this.geometry.lastSlot;
   private readonly shift: number = this.geometry.shift;
+  /** Bit number -> the offset (after the group header) of the slot with that bit, or -1: the boundary check. */
+  private readonly slotAt: Int32Array = this.geometry.slotTable();
   /** The walks over all slots (check, recover). */
   private readonly slots: PoolSlots = new PoolSlots(this.geometry, this.start, this.secret, this.slotSize);
   /**
@@ -109,14 +111,15 @@ export class PoolHeap extends HeapBase {
   /**
    * Finds the map bit of the slot whose header is at b (into mapWord/mapShift); false when b is
    * not a slot header below `fresh` (outside the slots, inside a group header or its unused tail,
-   * or off a slot boundary). Masks and shifts, and one modulo for the boundary.
+   * or off a slot boundary). Masks, a shift and one table load: no division on the hot path.
    */
   private locate(b: number, fresh: number): boolean {
     const off = b - this.start;
     const inGroup = off & this.groupMask;
     const r = inGroup - this.mapHeader;
-    if (off < 0 || b >= fresh || r < 0 || r > this.lastSlot || r % this.stride !== 0) return false;
+    if (off < 0 || b >= fresh || r < 0) return false;
     const k = r >> this.shift;
+    if (this.slotAt[k] !== r) return false;
     this.mapWord = bitWord(b - inGroup, k);
     this.mapShift = k & 31;
     return true;
