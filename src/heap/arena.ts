@@ -59,6 +59,14 @@ import {
  * two frees in a row in LIFO order they name none, and the header alone vouches), and reset(mark)
  * trusts a mark only when it is on the stack of recent marks or a walk from the start lands on it.
  */
+/**
+ * Tag state of a header the top moved below (a reset, a rollback): no block, never read as one. An
+ * old header left in memory would otherwise still check out where a new block's payload now lies,
+ * and vouch for a stale copy of another header (a block "ending" where it once ended). Even, like
+ * the other states, so the tag stays odd and never equals a live one.
+ */
+const TAG_DROPPED = 0x69696968;
+
 export class ArenaHeap extends HeapBase {
   /** @internal */
   static override readonly strategyId: number = STRATEGY_ARENA;
@@ -121,8 +129,9 @@ export class ArenaHeap extends HeapBase {
       // Validate the whole chain first: nothing changes unless every block up to the top checks out.
       this.eachBlock(mark, top, () => {});
       const m = this.m;
-      this.eachBlock(mark, top, (ptr, live) => {
+      this.eachBlock(mark, top, (ptr, live, size) => {
         if (live) markFreed(m, this.bytesView, this.h, this.secret, ptr, this.zeroFree);
+        m[(ptr - 4) >> 2] = blockTag(ptr - BLOCK_HEADER, size, this.secret) ^ TAG_DROPPED;
       });
       this.setMark(H_STATE0, mark);
       forgetNewest(m, this.blocksAt);
@@ -160,6 +169,12 @@ export class ArenaHeap extends HeapBase {
     return n === b || n === -1;
   }
 
+  /** Whether the header at b is one a reset or rollback dropped (its block was freed, then let go). */
+  private dropped(b: number): boolean {
+    const m = this.m;
+    return ((m[(b + 4) >> 2] as number) ^ blockTag(b, m[b >> 2] as number, this.secret)) === TAG_DROPPED;
+  }
+
   /**
    * The freed block at b ends at the top: when it is the newest (see `newest`), the top moves down
    * to b, the one before becomes the newest, and marks above b go.
@@ -168,6 +183,8 @@ export class ArenaHeap extends HeapBase {
     if (!this.newest(b)) return;
     const m = this.m;
     this.setMark(H_STATE0, b);
+    // Freed a moment ago: freed -> dropped is one xor.
+    m[(b + 4) >> 2] = (m[(b + 4) >> 2] as number) ^ (TAG_FREED ^ TAG_DROPPED);
     // The one before becomes the newest (or unknown, -1).
     m[this.blocksAt] = m[this.blocksAt + 1] as number;
     m[this.blocksAt + 1] = -1;
@@ -311,6 +328,7 @@ export class ArenaHeap extends HeapBase {
     }
     const state = tagState(this.m, this.secret, ptr);
     if (state === "free") this.doubleFree(ptr);
+    if (state === "foreign" && this.dropped(ptr - BLOCK_HEADER)) this.doubleFree(ptr);
     if (state === "foreign" || state === "cached") this.invalidPointer(ptr, "no block starts there");
     const size = this.m[(ptr - BLOCK_HEADER) >> 2] as number;
     if (size < 0 || ptr + size > top) this.corrupt(ptr - BLOCK_HEADER, `impossible block size ${size}`);

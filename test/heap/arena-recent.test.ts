@@ -97,6 +97,29 @@ describe("arena: a stale block header written back", () => {
     expect(heap.usableSize(c)).toBe(72);
   });
 
+  it("after a reset, old headers left in memory no longer vouch for a stale copy of a larger header", () => {
+    const heap = arena();
+    const a = heap.malloc(800);
+    heap.malloc(40, 4096); // an alignment filler's header right where a ends
+    const header = heap.u8.slice(a - 8, a);
+    heap.reset();
+    expect(heap.malloc(0)).toBe(a); // a small block where a was
+    const b = heap.malloc(55);
+    heap.malloc(2000); // the top passes a's old end, which now lies inside this block
+    heap.u8.set(header, a - 8); // a's old header: 800 bytes, ending at the old filler's header
+    expect(code(() => heap.realloc(a, 38))).toBe("ERR_MEMKIT_HEAP_CORRUPTION"); // before: a, over b
+    expect(heap.usableSize(b)).toBe(56);
+  });
+
+  it("a block dropped by a reset is still a double free, not a foreign pointer, when freed again", () => {
+    const heap = arena();
+    heap.malloc(8);
+    const p = heap.malloc(8);
+    heap.reset();
+    heap.malloc(64); // the top passes p again: p is inside the new block
+    expect(code(() => heap.free(p))).toBe("ERR_MEMKIT_DOUBLE_FREE");
+  });
+
   it("the newest blocks still roll back in LIFO order, and realloc of the newest stays in place", () => {
     const heap = arena();
     const start = heap.mark();
