@@ -1,4 +1,15 @@
 import { InvalidArgumentError } from "../internal/errors.js";
+import {
+  forgetNewest,
+  NEWEST_WORDS,
+  RECENT,
+  RECENT_WORDS,
+  recentClear,
+  recentDropAbove,
+  recentHas,
+  recentPush,
+  recentTop,
+} from "./arena-recent.js";
 import { HeapBase } from "./base.js";
 import { markFreed, markLive, tagState, verifyCounters } from "./block-tags.js";
 import {
@@ -25,6 +36,7 @@ import {
  * back; other frees only mark the block (its memory returns at the next reset).
  *
  * ```
+ *   control words: | newest two blocks (2 words) | recent marks (8 + 1 words) |  (see arena-recent.ts)
  *   start                                                    top (H_STATE0)        end
  *   | [size][tag] payload | [size][tag] payload | [gap] ... | ......... unused .... |
  * ```
@@ -40,13 +52,31 @@ import {
  *
  * Hardening (see the README's threat model): the top is range-checked before every use; a block
  * is used only when its tag checks out and its size keeps it below the top; walks step by at
- * least one header and stop at the top, so they end whatever the memory holds.
+ * least one header and stop at the top, so they end whatever the memory holds. A header is in-band:
+ * a stale copy of an older block's header written back at the same address checks out, and the
+ * bytes at an old mark may hold such a header. So the top moves down only on out-of-band evidence:
+ * free and realloc roll it back only for the newest block the control words name (after more than
+ * two frees in a row in LIFO order they name none, and the header alone vouches), and reset(mark)
+ * trusts a mark only when it is on the stack of recent marks or a walk from the start lands on it.
  */
+/**
+ * Tag state of a header the top moved below (a reset, a rollback): no block, never read as one. An
+ * old header left in memory would otherwise still check out where a new block's payload now lies,
+ * and vouch for a stale copy of another header (a block "ending" where it once ended). Even, like
+ * the other states, so the tag stays odd and never equals a live one.
+ */
+const TAG_DROPPED = 0x69696968;
+
 export class ArenaHeap extends HeapBase {
   /** @internal */
   static override readonly strategyId: number = STRATEGY_ARENA;
   /** @internal */
-  static override readonly controlBytes: number = alignUp(H_STRATEGY_WORDS * 4, ALIGN);
+  static override readonly controlBytes: number = alignUp((H_STRATEGY_WORDS + NEWEST_WORDS + RECENT_WORDS) * 4, ALIGN);
+
+  /** Word index of the newest two blocks' headers, newest first (-1: not known; see arena-recent.ts). */
+  private readonly blocksAt: number = this.h + H_STRATEGY_WORDS;
+  /** Word index of the stack of recent marks. */
+  private readonly marksAt: number = this.h + H_STRATEGY_WORDS + NEWEST_WORDS;
 
   /** The top, checked: inside [start, end], 8-aligned, and confirmed by its check word. */
   private get top(): number {
@@ -65,12 +95,17 @@ export class ArenaHeap extends HeapBase {
    * ```
    */
   mark(): number {
-    return this.locked(() => this.top);
+    return this.locked(() => {
+      const top = this.top;
+      if (recentTop(this.m, this.marksAt) !== top) recentPush(this.m, this.marksAt, top);
+      return top;
+    });
   }
 
   /**
    * Frees every block allocated after `mark` (or every block, without a mark) in time
-   * proportional to the blocks dropped.
+   * proportional to the blocks dropped. A mark among the last 8 `mark()` handed out is known to
+   * still be a block boundary; an older one is first checked by a walk from the start.
    *
    * @param mark From `mark()`; omit to empty the arena.
    * @throws {InvalidArgumentError} ERR_MEMKIT_INVALID_ARGUMENT for a mark above the top or not on a block boundary.
@@ -86,18 +121,75 @@ export class ArenaHeap extends HeapBase {
       if (typeof mark !== "number" || !Number.isInteger(mark) || mark < this.start || mark > top || (mark & 7) !== 0) {
         throw new InvalidArgumentError(`Mark ${String(mark)} is not a mark of this arena (top is ${top})`);
       }
-      if (mark < top && tagState(this.m, this.secret, mark + BLOCK_HEADER) === "foreign" && mark !== this.start) {
-        throw new InvalidArgumentError(`Mark ${mark} is not on a block boundary of this arena`);
+      if (mark !== this.start && mark !== top && !recentHas(this.m, this.marksAt, mark) && !this.boundary(mark, top)) {
+        throw new InvalidArgumentError(
+          `Mark ${mark} is not on a block boundary of this arena: a block allocated before it now spans it (grown in place, or laid over it after the top rolled back); take marks again after such changes`,
+        );
       }
       // Validate the whole chain first: nothing changes unless every block up to the top checks out.
       this.eachBlock(mark, top, () => {});
       const m = this.m;
-      this.eachBlock(mark, top, (ptr, live) => {
+      this.eachBlock(mark, top, (ptr, live, size) => {
         if (live) markFreed(m, this.bytesView, this.h, this.secret, ptr, this.zeroFree);
+        m[(ptr - 4) >> 2] = blockTag(ptr - BLOCK_HEADER, size, this.secret) ^ TAG_DROPPED;
       });
       this.setMark(H_STATE0, mark);
+      forgetNewest(m, this.blocksAt);
+      recentDropAbove(m, this.marksAt, mark);
       this.forgetRange(mark, top);
     });
+  }
+
+  /** Whether a walk from the start lands on `mark` (below `top`); throws on a damaged header. */
+  private boundary(mark: number, top: number): boolean {
+    const m = this.m;
+    let b = this.start;
+    while (b < mark) {
+      const size = m[b >> 2] as number;
+      if (
+        tagState(m, this.secret, b + BLOCK_HEADER) === "foreign" ||
+        size < 0 ||
+        (size & 7) !== 0 ||
+        b + 8 + size > top
+      ) {
+        this.corrupt(b, `an arena block header was overwritten (checksum mismatch or impossible size ${size})`);
+      }
+      b += BLOCK_HEADER + size;
+    }
+    return b === mark;
+  }
+
+  /**
+   * Whether the block whose header is at b (and whose header says it ends at the top) may be taken
+   * as the newest: the control words name it, or they do not know the newest (after more than two
+   * frees in a row in LIFO order, a reset or a recover), where only its header vouches for it.
+   */
+  private newest(b: number): boolean {
+    const n = this.m[this.blocksAt] as number;
+    return n === b || n === -1;
+  }
+
+  /** Whether the header at b is one a reset or rollback dropped (its block was freed, then let go). */
+  private dropped(b: number): boolean {
+    const m = this.m;
+    return ((m[(b + 4) >> 2] as number) ^ blockTag(b, m[b >> 2] as number, this.secret)) === TAG_DROPPED;
+  }
+
+  /**
+   * The freed block at b ends at the top: when it is the newest (see `newest`), the top moves down
+   * to b, the one before becomes the newest, and marks above b go.
+   */
+  private rollBack(b: number): void {
+    if (!this.newest(b)) return;
+    const m = this.m;
+    this.setMark(H_STATE0, b);
+    // Freed a moment ago: freed -> dropped is one xor.
+    m[(b + 4) >> 2] = (m[(b + 4) >> 2] as number) ^ (TAG_FREED ^ TAG_DROPPED);
+    // The one before becomes the newest (or unknown, -1).
+    m[this.blocksAt] = m[this.blocksAt + 1] as number;
+    m[this.blocksAt + 1] = -1;
+    // Marks are rare on the hot path: the empty stack (state word 0) is one load.
+    if (m[this.marksAt + RECENT] !== 0) recentDropAbove(m, this.marksAt, b);
   }
 
   /** Visits the blocks in [from, top), checking each header; bounded (each step is >= 8 bytes). */
@@ -143,6 +235,8 @@ export class ArenaHeap extends HeapBase {
       return super.tryMalloc(bytes, align);
     }
     this.setMark(H_STATE0, end);
+    m[this.blocksAt + 1] = m[this.blocksAt] as number;
+    m[this.blocksAt] = top;
     return this.bump(top, size, end);
   }
 
@@ -187,11 +281,14 @@ export class ArenaHeap extends HeapBase {
       return;
     }
     markFreed(m, this.bytesView, h, this.secret, ptr, this.zeroFree);
-    if (ptr + size === top) this.setMark(H_STATE0, b);
+    // One call, not the checks inline: a small free is inlined into its callers.
+    if (ptr + size === top) this.rollBack(b);
   }
 
   protected override format(start: number): void {
     this.setMark(H_STATE0, start);
+    forgetNewest(this.m, this.blocksAt);
+    recentClear(this.m, this.marksAt);
   }
 
   protected override extend(): void {}
@@ -218,6 +315,8 @@ export class ArenaHeap extends HeapBase {
       m[(top + 4) >> 2] = blockTag(top, gap, this.secret) ^ TAG_FREED;
     }
     this.setMark(H_STATE0, end);
+    m[this.blocksAt + 1] = m[this.blocksAt] as number;
+    m[this.blocksAt] = ptr - BLOCK_HEADER;
     return this.bump(ptr - BLOCK_HEADER, size, end);
   }
 
@@ -229,9 +328,18 @@ export class ArenaHeap extends HeapBase {
     }
     const state = tagState(this.m, this.secret, ptr);
     if (state === "free") this.doubleFree(ptr);
+    if (state === "foreign" && this.dropped(ptr - BLOCK_HEADER)) this.doubleFree(ptr);
     if (state === "foreign" || state === "cached") this.invalidPointer(ptr, "no block starts there");
     const size = this.m[(ptr - BLOCK_HEADER) >> 2] as number;
     if (size < 0 || ptr + size > top) this.corrupt(ptr - BLOCK_HEADER, `impossible block size ${size}`);
+    // Invariant: a block ends at the top or where the next header (block or filler) starts. A stale
+    // copy of an older header at ptr checks out but claims another size: its end lands inside a block.
+    if (ptr + size !== top && tagState(this.m, this.secret, ptr + size + BLOCK_HEADER) === "foreign") {
+      this.corrupt(
+        ptr - BLOCK_HEADER,
+        `block ${ptr} says it holds ${size} bytes, but no block header follows there (a stale header written back, or the next header overwritten)`,
+      );
+    }
     return size;
   }
 
@@ -239,7 +347,7 @@ export class ArenaHeap extends HeapBase {
     const size = this.checkPointer(ptr);
     const top = this.top;
     markFreed(this.m, this.bytesView, this.h, this.secret, ptr, this.zeroFree);
-    if (ptr + size === top) this.setMark(H_STATE0, ptr - BLOCK_HEADER);
+    if (ptr + size === top) this.rollBack(ptr - BLOCK_HEADER);
   }
 
   protected override usable(ptr: number): number {
@@ -250,8 +358,8 @@ export class ArenaHeap extends HeapBase {
     const have = this.checkPointer(ptr);
     const size = bytes === 0 ? ALIGN : (bytes + 7) & -8;
     const secret = this.secret;
-    if (ptr + have === this.top) {
-      // The newest block resizes in place by moving the top.
+    if (ptr + have === this.top && this.newest(ptr - BLOCK_HEADER)) {
+      // The newest block resizes in place by moving the top; marks inside it are no longer boundaries.
       const end = ptr + size;
       const haveEnd = this.m[this.h + H_END] as number;
       if (end > haveEnd && !this.grow(end - haveEnd)) return 0;
@@ -262,6 +370,7 @@ export class ArenaHeap extends HeapBase {
       markLive(this.m, this.bytesView, this.h, secret, ptr - BLOCK_HEADER, size, false);
       if (this.zeroAlloc && size > have) this.bytesView.fill(0, ptr + have, ptr + size);
       if (end > (this.m[this.h + H_CLEAN] as number)) this.m[this.h + H_CLEAN] = end;
+      recentDropAbove(this.m, this.marksAt, ptr - BLOCK_HEADER);
       return ptr;
     }
     if (size <= have) return ptr;
@@ -317,6 +426,9 @@ export class ArenaHeap extends HeapBase {
     }
     m[this.h + H_USED] = used;
     m[this.h + H_LIVE] = live;
+    // Recent history is not known to hold after damage: no rollback, older marks are walked to.
+    forgetNewest(m, this.blocksAt);
+    recentClear(m, this.marksAt);
     return lost;
   }
 }

@@ -9,6 +9,8 @@
  *   starts at seed S. A failure prints its seed: add it to REGRESSION_SEEDS.
  * - MEMKIT_FUZZ_CONTROL=1 runs the same cases without stray writes (the fuzzer's own false alarms).
  * - MEMKIT_FUZZ_RESULTS=file writes every case's result there as JSON, to sort failures into classes.
+ * - Seeds from 400000 on also write back stale copies of live headers (added later: seeds below keep
+ *   the exact cases they had, so every regression seed still finds what it found).
  * A failure prints its seed, the heap's configuration and the corruption written.
  */
 import { writeFileSync } from "node:fs";
@@ -35,6 +37,17 @@ const REGRESSION_SEEDS = [
   74, 395, 1686, 2125, 2833,
   // Forged merges naming a stale free header inside a block, and a restore of a damaged snapshot (all or nothing).
   11348, 16254, 18204,
+  // A pool slot's stale header and encoded link written back after the slot was live again: only the
+  // occupancy map, kept out of the slots, tells the replay from the real header (34613).
+  34613,
+  // An arena mark inside a block grown in place over it, with a stale header left at the mark: reset(mark)
+  // dropped the top into the live block (118530).
+  118530,
+  // From 400000 on, stale copies of live headers are written back too: an arena block's old, larger header
+  // over the block now at its address made realloc keep it in place over its neighbours (501854).
+  501854,
+  // The same after a reset: the old header of the block after it, left in memory, vouched for the copy (415987).
+  415987,
 ];
 
 function describeFailure(r: CaseResult): string {

@@ -89,6 +89,10 @@ export function corruptionCase(
   ctx.more = makeRandom(seed ^ 0x5bd1e995);
   // And later ones from a third, so neither of the first two shifts.
   ctx.third = makeRandom(seed ^ 0x27d4eb2d);
+  // A fourth for stale copies of live headers (the arena's and TLSF's replay class), and only from seed
+  // 400000 on: each copy written back changes what follows, and every seed below must keep finding what
+  // it found.
+  ctx.fourth = seed >= 400_000 ? makeRandom(seed ^ 0x3c6ef372) : () => 1;
   ctx.corruptMemory = corruptMemory;
   try {
     if (rand() < 0.12) attachCase(ctx);
@@ -150,6 +154,7 @@ interface Ctx {
   /** A second stream for choices added later (see corruptionCase). */
   more: () => number;
   third: () => number;
+  fourth: () => number;
   config: string;
   corruption: string[];
   codes: Record<string, number>;
@@ -161,6 +166,8 @@ interface Ctx {
   freed: Block[];
   /** Old bytes of freed blocks' metadata, kept to be written back later (a stale copy restored). */
   stale: { at: number; bytes: Uint8Array }[];
+  /** Old headers of blocks when they were live, kept to be written back after the block is gone. */
+  staleLive: { at: number; bytes: Uint8Array }[];
   trail: string[];
   /** Appends to the trail, keeping the last 60 entries. */
   log(entry: string): void;
@@ -191,6 +198,7 @@ function fuzzContext(
     rand,
     more: rand,
     third: rand,
+    fourth: rand,
     config: "",
     corruption: [],
     codes: {},
@@ -199,6 +207,7 @@ function fuzzContext(
     live: [],
     freed: [],
     stale: [],
+    staleLive: [],
     trail: [],
     log(entry) {
       ctx.trail.push(entry);
@@ -331,6 +340,7 @@ function randomOp(ctx: Ctx): void {
     const op = `malloc(${size}, ${align})`;
     if (ptr % align !== 0) ctx.fail("bad-pointer", op, `returned ${ptr}, not aligned to ${align}`);
     ctx.live.push({ ptr: checkPointer(ctx, op, ptr, size), size });
+    rememberLive(ctx, ptr);
   } else if (r < 33) {
     const count = ctx.int(20);
     const size = ctx.int(64);
@@ -533,6 +543,29 @@ function rememberStale(ctx: Ctx, block: Block): void {
   if (ctx.stale.length > 8) ctx.stale.shift();
 }
 
+/** Keeps a copy of a just-allocated block's header (from the fourth stream only). */
+function rememberLive(ctx: Ctx, ptr: number): void {
+  if (ctx.fourth() >= 0.3) return;
+  const buffer = (ctx.heap as Heap).buffer;
+  const at = ptr - LAYOUT.blockHeader;
+  if (at < 0 || at + 16 > buffer.byteLength) return;
+  ctx.staleLive.push({ at, bytes: new Uint8Array(buffer.slice(at, at + 16)) });
+  if (ctx.staleLive.length > 8) ctx.staleLive.shift();
+}
+
+/**
+ * A live block's old header (and first payload words) written back once the block may be gone or
+ * resized: a block laid again at the same address, after a rollback or a merge, now carries a header
+ * that claims the old size.
+ */
+function restoreLive(ctx: Ctx): void {
+  const old = ctx.staleLive[Math.floor(ctx.fourth() * ctx.staleLive.length)];
+  const buffer = (ctx.heap as Heap).buffer;
+  if (old === undefined || old.at + old.bytes.length > buffer.byteLength) return;
+  new Uint8Array(buffer).set(old.bytes, old.at);
+  ctx.note("corruption", `stale copy of a live header (16 bytes) written back at ${old.at}`);
+}
+
 /**
  * A stale copy written back: a freed block's old header and links, valid once, restored over whatever
  * lives there now (a module that cached the bytes, or a use-after-free write of old contents).
@@ -550,6 +583,8 @@ function corrupt(ctx: Ctx): void {
   if (!ctx.corruptMemory) return;
   // From the third stream, so the first two (and what old seeds hit) are unchanged.
   if (ctx.third() < 0.15) restoreStale(ctx);
+  // From the fourth, for the same reason.
+  if (ctx.fourth() < 0.15) restoreLive(ctx);
   const heap = ctx.heap as Heap;
   const base = heap.base;
   const length = heap.buffer.byteLength;
@@ -681,6 +716,8 @@ export const WORKER_FUNCTIONS: readonly { toString(): string }[] = [
   isArena,
   rememberStale,
   restoreStale,
+  rememberLive,
+  restoreLive,
   badInput,
   FuzzStop,
   describeError,
