@@ -21,8 +21,9 @@ export const MAGIC = 0x4b4d454d;
 /**
  * Bumped whenever any word below, or any strategy's block layout, changes meaning.
  * 2: checksummed block tags, encoded free-list links, lock owner/lease words, header checksum.
+ * 3: pool occupancy maps and slot groups; arena control words (newest blocks, recent marks).
  */
-export const LAYOUT_VERSION = 2;
+export const LAYOUT_VERSION = 3;
 
 export const H_MAGIC = 0;
 export const H_VERSION = 1;
