@@ -317,6 +317,13 @@ export abstract class TlsfCore extends HeapBase {
     const prev = (m[(b + 8) >> 2] as number) ^ (Math.imul((b + 8) ^ secret, LINK_MUL) ^ secret);
     const next = (m[(b + 12) >> 2] as number) ^ (Math.imul((b + 12) ^ secret, LINK_MUL) ^ secret);
     const hi = this.h + W_HEADS + c;
+    // State outside b's own first words must agree that b is free: its right neighbour's L flag and
+    // its back pointer (b's last word). A stale copy of b's old free header and links written back
+    // over a block that is live again rewrites neither, unless the copy reaches them (tiny blocks).
+    const right = b + BLOCK_HEADER + size;
+    if (right > limit || ((m[right >> 2] as number) & F_LEFT_FREE) === 0 || m[(right - 4) >> 2] !== b) {
+      this.staleFree(b);
+    }
     if (prev !== 0) {
       if (
         !isFree(m, prev, start, limit, secret) ||
@@ -347,6 +354,14 @@ export abstract class TlsfCore extends HeapBase {
       m[this.h + W_SL + fl] = slMap;
       if (slMap === 0) m[this.h + W_FL] = (m[this.h + W_FL] as number) & ~(1 << fl);
     }
+  }
+
+  /** Throws for a block whose header says free while its neighbours say it is not (cold path). */
+  private staleFree(b: number): never {
+    return this.corrupt(
+      b,
+      "a block's header says it is free, but its right neighbour and back pointer do not (a stale header written back over a live block?)",
+    );
   }
 
   /** Throws for a list neighbour that is not a checked free block linking back (cold path of removeFree). */
@@ -492,7 +507,8 @@ export abstract class TlsfCore extends HeapBase {
     const sentinel = end - BLOCK_HEADER;
     this.setHeader(sentinel, 0);
     const size = sentinel - from - BLOCK_HEADER;
-    this.setHeader(from, size);
+    // Keep the L flag: removeFree checks that a free left neighbour's right neighbour says so.
+    this.setHeader(from, leftFree ? size | F_LEFT_FREE : size);
     this.releaseRange(from, size, leftFree);
   }
 
@@ -561,6 +577,8 @@ export abstract class TlsfCore extends HeapBase {
     // Unsplit: the right neighbour (inside the region: checked above) loses its L flag. Check it first.
     const right = b + BLOCK_HEADER + have;
     const rightWord = m[right >> 2] as number;
+    // As in removeFree: b's right neighbour and back pointer must agree that b is free.
+    if ((rightWord & F_LEFT_FREE) === 0 || m[(right - 4) >> 2] !== b) this.staleFree(b);
     if (rest < MIN_SPLIT) {
       const diff =
         (m[(right + 4) >> 2] as number) ^ (Math.imul((rightWord & ~F_LEFT_FREE) ^ right ^ secret, TAG_MUL) | 1);

@@ -48,6 +48,11 @@ const REGRESSION_SEEDS = [
   501854,
   // The same after a reset: the old header of the block after it, left in memory, vouched for the copy (415987).
   415987,
+  // TLSF: a freed block's stale header and links written back over the block, live again, with a free
+  // block linking to it: only its right neighbour's L flag and its back pointer tell (117759, 600908).
+  // Still failing, not listed: 114857, 205120, 212789 (the copy also covers those words, or the cache),
+  // and stale live headers of another size from 400000 on (see the README's "Not covered").
+  117759, 600908,
 ];
 
 function describeFailure(r: CaseResult): string {
