@@ -31,6 +31,14 @@ import {
 } from "./layout.js";
 
 /**
+ * Tag state of a header the top moved below (a reset, a rollback): no block, never read as one. An
+ * old header left in memory would otherwise still check out where a new block's payload now lies,
+ * and vouch for a stale copy of another header (a block "ending" where it once ended). Even, like
+ * the other states, so the tag stays odd and never equals a live one.
+ */
+const TAG_DROPPED = 0x69696968;
+
+/**
  * Arena (bump allocator): allocation moves a pointer forward; memory comes back all at once with
  * `reset()`, or back to a `mark()`, freeing by scope. `free` of the newest block rolls the top
  * back; other frees only mark the block (its memory returns at the next reset).
@@ -59,14 +67,6 @@ import {
  * two frees in a row in LIFO order they name none, and the header alone vouches), and reset(mark)
  * trusts a mark only when it is on the stack of recent marks or a walk from the start lands on it.
  */
-/**
- * Tag state of a header the top moved below (a reset, a rollback): no block, never read as one. An
- * old header left in memory would otherwise still check out where a new block's payload now lies,
- * and vouch for a stale copy of another header (a block "ending" where it once ended). Even, like
- * the other states, so the tag stays odd and never equals a live one.
- */
-const TAG_DROPPED = 0x69696968;
-
 export class ArenaHeap extends HeapBase {
   /** @internal */
   static override readonly strategyId: number = STRATEGY_ARENA;

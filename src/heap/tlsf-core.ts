@@ -227,7 +227,7 @@ export abstract class TlsfCore extends HeapBase {
 
   // --- checked headers ---------------------------------------------------------------------
 
-  /** Writes the header of block b: `word` (size | flags) and its tag. */
+  /** @internal Writes the header of block b: `word` (size | flags) and its tag. */
   protected setHeader(b: number, word: number): void {
     const m = this.m;
     m[b >> 2] = word;
@@ -235,8 +235,8 @@ export abstract class TlsfCore extends HeapBase {
   }
 
   /**
-   * The header word of block b, after checking that b lies in the block region and its tag checks
-   * out (a live, cached or free block, or the sentinel). Throws HeapCorruptionError otherwise.
+   * @internal The header word of block b, after checking that b lies in the block region and its
+   * tag checks out (a live, cached or free block, or the sentinel). Throws HeapCorruptionError otherwise.
    */
   protected header(b: number): number {
     const m = this.m;
@@ -253,7 +253,7 @@ export abstract class TlsfCore extends HeapBase {
     this.corrupt(b, "a block header's checksum does not match (overwritten?)");
   }
 
-  /** The header word of the free block b, checked (tag, F flag, size inside the region). */
+  /** @internal The header word of the free block b, checked (tag, F flag, size inside the region). */
   protected freeHeader(b: number): number {
     const word = this.header(b);
     const size = word & ~FLAGS;
@@ -263,6 +263,7 @@ export abstract class TlsfCore extends HeapBase {
     return word;
   }
 
+  /** @internal The end sentinel's offset (the block region's limit). */
   protected sentinel(): number {
     return this.limit;
   }
@@ -275,17 +276,19 @@ export abstract class TlsfCore extends HeapBase {
 
   // --- free lists (encoded links) ----------------------------------------------------------
 
+  /** @internal The word index of the free-list head of class fl/sl. */
   protected headIndex(fl: number, sl: number): number {
     return this.h + W_HEADS + fl * SL_COUNT + sl;
   }
 
+  /** @internal The free-list link stored at `at`, decoded. */
   protected link(at: number): number {
     return (this.m[at >> 2] as number) ^ linkKey(at, this.secret);
   }
 
   /**
-   * Lists the free block b of `size` bytes at the head of its class. The old head must be a
-   * checked free block (it gets a back link to b); checked before anything is written.
+   * @internal Lists the free block b of `size` bytes at the head of its class. The old head must be
+   * a checked free block (it gets a back link to b); checked before anything is written.
    */
   protected insertFree(b: number, size: number): void {
     const m = this.m;

@@ -169,6 +169,8 @@ interface Ctx {
   /** Old headers of blocks when they were live, kept to be written back after the block is gone. */
   staleLive: { at: number; bytes: Uint8Array }[];
   trail: string[];
+  /** The heap was built with debug: true (red zones move its pointers off the strategy's blocks). */
+  debug: boolean;
   /** Appends to the trail, keeping the last 60 entries. */
   log(entry: string): void;
   /** Lowest pointer a block of this heap may have (first pointer of an identical fresh heap). */
@@ -209,6 +211,7 @@ function fuzzContext(
     stale: [],
     staleLive: [],
     trail: [],
+    debug: false,
     log(entry) {
       ctx.trail.push(entry);
       if (ctx.trail.length > 60) ctx.trail.shift();
@@ -298,6 +301,7 @@ function buildHeap(ctx: Ctx): { heap: Heap; make: (plain: boolean) => Heap } {
   const { Heap } = ctx.lib;
   const strategy = ctx.pick(["tlsf", "tlsf", "arena", "pool"] as const);
   const debug = ctx.rand() < 0.3;
+  ctx.debug = debug;
   const zero = ctx.pick(["alloc", "free", "none"] as const);
   const cache = ctx.rand() < 0.15;
   const slotSize = ctx.pick([16, 64, 200]);
@@ -399,7 +403,11 @@ function randomOp(ctx: Ctx): void {
     }
   } else if (r < 81) {
     ctx.begin(opIndex("attach"));
-    const attached = ctx.call("attach", () => ctx.lib.Heap.attach(heap.memory, { base: heap.base }));
+    // A debug heap is attached in debug mode too: attached without it, its blocks start at the
+    // strategy's pointers (before the red zones), so the pointers the model holds are no longer block
+    // starts and a "stale" one can be a live block's real start (seed 601174: a false alarm).
+    const options = ctx.debug ? { base: heap.base, debug: true } : { base: heap.base };
+    const attached = ctx.call("attach", () => ctx.lib.Heap.attach(heap.memory, options));
     if (attached !== undefined) {
       ctx.heap = attached;
       ctx.cells = [];
