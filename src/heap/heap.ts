@@ -92,7 +92,10 @@ export abstract class Heap extends HeapBase {
   /**
    * Reopens the heap that lives in `memory` (made by `create`, `fixed` or `over`, in this thread,
    * another worker, or a snapshot). For a `SharedArrayBuffer`, every attached thread may allocate
-   * and free at once. The whole header is validated against the memory first.
+   * and free at once. The whole header is validated against the memory first. `debug` is per heap
+   * object, not stored in the memory: attach a debug heap's memory with `debug: true` too, or its
+   * blocks are seen without their red zones (the pointers the debug heap handed out are then not
+   * block starts, and freeing them is `InvalidPointerError`).
    *
    * @param memory The memory holding the heap.
    * @param options Base offset and per-thread options.
