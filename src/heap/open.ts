@@ -90,19 +90,26 @@ export function attachHeap(memory: HeapMemory, options: HeapInstanceOptions): He
   if ((flags & ~(FLAG_ZERO_ALLOC | FLAG_ZERO_FREE | FLAG_SHARED)) !== 0 || (flags & 3) === 3)
     bad(H_FLAGS, `unknown flags ${flags}`);
   if (words[h + H_BASE] !== base) bad(H_BASE, `the header says base ${words[h + H_BASE]}, it was found at ${base}`);
-  const end = words[h + H_END] as number;
   const maxEnd = words[h + H_MAX_END] as number;
-  const start = base + ctor.controlBytes;
-  if ((end & 7) !== 0 || end < start + 16 || end > length) {
-    bad(H_END, `the heap ends at ${end}, outside the ${length}-byte memory (a truncated copy?)`);
-  }
-  if (maxEnd < end || maxEnd > MAX_OFFSET) bad(H_MAX_END, `the maximum end ${maxEnd} is impossible`);
+  if (maxEnd > MAX_OFFSET) bad(H_MAX_END, `the maximum end ${maxEnd} is impossible`);
   const secret = words[h + H_SECRET] as number;
   checkHeaderWords(words, h, secret);
-  if (words[h + H_END_CHECK] !== wordCheck(H_END, end, secret))
-    bad(H_END, `the end word ${end} does not match its check word`);
+  // The end word and its check word move when a thread grows shared memory: read here, without the
+  // lock, they can be torn or newer than `length` (seen: 1 in 10 runs of 4 workers attaching while
+  // others grow). For shared memory they are checked below, under the lock.
+  if (!backing.shared) {
+    const end = words[h + H_END] as number;
+    const start = base + ctor.controlBytes;
+    if ((end & 7) !== 0 || end < start + 16 || end > length) {
+      bad(H_END, `the heap ends at ${end}, outside the ${length}-byte memory (a truncated copy?)`);
+    }
+    if (maxEnd < end) bad(H_MAX_END, `the maximum end ${maxEnd} is below the end ${end}`);
+    if (words[h + H_END_CHECK] !== wordCheck(H_END, end, secret))
+      bad(H_END, `the end word ${end} does not match its check word`);
+  }
   const heap = new ctor(backing, base, options);
-  // Under the lock: other threads may be changing the control words right now.
+  // Under the lock: other threads may be changing the control words right now. Taking it
+  // re-validates the end word against the memory and its check word (fresh views, see `refresh`).
   heap.checkAttached();
   return heap;
 }

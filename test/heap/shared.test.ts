@@ -58,3 +58,48 @@ describe("thread-local cache of a shared heap", () => {
     other.check();
   });
 });
+
+describe("attaching a shared heap while another thread grows it", () => {
+  // Header word indexes (src/heap/layout.ts): the lock and the end word.
+  const H_LOCK = 4;
+  const H_END = 5;
+
+  // Attach used to read the end word and its check word without the lock, so a thread growing the
+  // memory at that moment made it see an end past the memory or a torn pair: HeapCorruptionError from
+  // a healthy heap (the 4-worker test above failed so 2 runs in 20 under load). Here the growing
+  // thread is simulated: the lock is held while the end word says more than the memory has.
+  it("waits for the lock instead of reporting a heap mid-growth as corrupt", async () => {
+    const heap = Heap.create({ shared: true, initialBytes: 64 * 1024, maxBytes: 1 << 20 });
+    const words = new Int32Array(heap.u8.buffer);
+    const end = words[H_END] as number;
+    Atomics.store(words, H_LOCK, 999 << 1); // "another thread" holds the lock...
+    words[H_END] = end + 65536; // ...and has written the new end before growing the memory
+    const attacher = new Worker(
+      `const { workerData, parentPort } = require("node:worker_threads");
+       import("memkit/heap").then(({ Heap }) => {
+         parentPort.postMessage("attaching");
+         try {
+           parentPort.postMessage(Heap.attach(workerData.memory).stats().capacity > 0 ? "ok" : "empty");
+         } catch (error) {
+           parentPort.postMessage(error.code ?? String(error));
+         }
+       });`,
+      { eval: true, workerData: { memory: heap.memory } },
+    );
+    const messages: string[] = [];
+    const answered = new Promise<string>((resolve) => {
+      attacher.on("message", (message: string) => {
+        if (messages.push(message) === 2) resolve(message);
+      });
+    });
+    while (messages.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    await new Promise((resolve) => setTimeout(resolve, 100)); // the attach is under way
+    words[H_END] = end; // the grow ends: consistent again
+    Atomics.store(words, H_LOCK, 0);
+    Atomics.notify(words, H_LOCK);
+    const result = await answered;
+    await attacher.terminate();
+    expect(result).toBe("ok");
+    heap.check();
+  });
+});
