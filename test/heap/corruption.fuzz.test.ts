@@ -9,6 +9,7 @@
  *   starts at seed S. A failure prints its seed: add it to REGRESSION_SEEDS.
  * - MEMKIT_FUZZ_CONTROL=1 runs the same cases without stray writes (the fuzzer's own false alarms).
  * - MEMKIT_FUZZ_RESULTS=file writes every case's result there as JSON, to sort failures into classes.
+ * - MEMKIT_FUZZ_TRAIL=N keeps the last N calls of each case (default 60) in those results.
  * - Seeds from 400000 on also write back stale copies of live headers (added later: seeds below keep
  *   the exact cases they had, so every regression seed still finds what it found).
  * A failure prints its seed, the heap's configuration and the corruption written.

@@ -171,7 +171,12 @@ interface Ctx {
   trail: string[];
   /** The heap was built with debug: true (red zones move its pointers off the strategy's blocks). */
   debug: boolean;
-  /** Appends to the trail, keeping the last 60 entries. */
+  /**
+   * Calls kept in the trail (the failure report prints the last 12; MEMKIT_FUZZ_RESULTS keeps them
+   * all): 60, or MEMKIT_FUZZ_TRAIL, to see how a block a failure names was made.
+   */
+  trailLength: number;
+  /** Appends to the trail, keeping the last `trailLength` entries. */
   log(entry: string): void;
   /** Lowest pointer a block of this heap may have (first pointer of an identical fresh heap). */
   minPtr: number;
@@ -211,10 +216,11 @@ function fuzzContext(
     stale: [],
     staleLive: [],
     trail: [],
+    trailLength: Number(process.env.MEMKIT_FUZZ_TRAIL ?? 60),
     debug: false,
     log(entry) {
       ctx.trail.push(entry);
-      if (ctx.trail.length > 60) ctx.trail.shift();
+      if (ctx.trail.length > ctx.trailLength) ctx.trail.shift();
     },
     minPtr: 0,
     snapshot: undefined,
@@ -456,8 +462,8 @@ function badInput(ctx: Ctx, heap: Heap, held: Block | undefined): void {
   // A stale pointer: freed, and no block the caller holds starts there now.
   const stale = ctx.freed.find((f) => !ctx.live.some((b) => b.ptr === f.ptr));
   if (stale !== undefined) {
-    calls.push(["free(stale)", () => heap.free(stale.ptr), -1]);
-    calls.push(["realloc(stale, 100)", () => heap.realloc(stale.ptr, 100), 100]);
+    calls.push([`free(stale ${stale.ptr})`, () => heap.free(stale.ptr), -1]);
+    calls.push([`realloc(stale ${stale.ptr}, 100)`, () => heap.realloc(stale.ptr, 100), 100]);
   }
   const [name, fn, size] = calls[Math.floor(ctx.more() * calls.length)] ?? (calls[0] as never);
   ctx.begin(opIndex("bad input"));
