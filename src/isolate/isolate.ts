@@ -12,6 +12,8 @@ export interface IsolateOptions<A extends readonly unknown[] = readonly unknown[
   readonly execArgv?: readonly string[];
   /** The child's environment. See `IsolatorOptions.env`. @defaultValue process.env (inherited) */
   readonly env?: Readonly<Record<string, string | undefined>>;
+  /** Fork mode where it cannot run: see `IsolatorOptions.fallback`. @defaultValue undefined (throw) */
+  readonly fallback?: "process";
 }
 
 /**
@@ -45,6 +47,7 @@ function isolatorFor(options: IsolateOptions<readonly unknown[]>): Isolator {
     output,
     (options.execArgv ?? []).join("\0"),
     envKey(options.env),
+    options.fallback ?? "",
   ].join("|");
   let isolator = pools.get(key);
   if (isolator !== undefined) {
@@ -61,6 +64,7 @@ function isolatorFor(options: IsolateOptions<readonly unknown[]>): Isolator {
     ...(options.memoryLimitMb === undefined ? {} : { memoryLimitMb: options.memoryLimitMb }),
     ...(options.execArgv === undefined ? {} : { execArgv: options.execArgv }),
     ...(options.env === undefined ? {} : { env: options.env }),
+    ...(options.fallback === undefined ? {} : { fallback: options.fallback }),
   });
   pools.set(key, isolator);
   for (const [oldKey, old] of pools) {

@@ -30,22 +30,26 @@ describe("the fork addon", () => {
 
   it("a missing addon is IsolateForkUnavailableError (not-run, how to build it), and fallback: process runs anyway", () => {
     const script = `
-      const { Isolator } = await import("memkit/isolate");
+      const { Isolator, isolate, shutdownIsolate } = await import("memkit/isolate");
       let code;
       try { new Isolator({ mode: "fork" }); } catch (e) { code = [e.code, e.reason, e.execution, e.message.includes("node-gyp")]; }
       const fallback = new Isolator({ mode: "fork", fallback: "process", output: "ignore" });
       const flags = await fallback.run(() => process.execArgv);
       await fallback.close();
-      console.log(JSON.stringify({ code, flags }));`;
+      // isolate() takes the same option (it used not to pass it on).
+      const viaIsolate = await isolate(() => process.execArgv, { mode: "fork", fallback: "process", output: "ignore" });
+      await shutdownIsolate();
+      console.log(JSON.stringify({ code, flags, viaIsolate }));`;
     const run = spawnSync(process.execPath, ["--input-type=module", "-e", script], {
       cwd: root,
       encoding: "utf8",
       env: { ...process.env, MEMKIT_FORK_ADDON: join(root, "no-such-addon.node") },
     });
     expect(run.stderr).toBe("");
-    const out = JSON.parse(run.stdout) as { code: unknown[]; flags: string[] };
+    const out = JSON.parse(run.stdout) as { code: unknown[]; flags: string[]; viaIsolate: string[] };
     expect(out.code).toEqual(["ERR_MEMKIT_ISOLATE_FORK_UNAVAILABLE", "missing-addon", "not-run", true]);
     expect(out.flags).not.toContain("--single-threaded");
+    expect(out.viaIsolate).not.toContain("--single-threaded");
   });
 });
 
