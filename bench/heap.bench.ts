@@ -36,6 +36,8 @@ function workloadGroup(
   const tlsfCached = heapRunner(trace, { zero: "none", cache: true }, true);
   const tlsfNone = heapRunner(trace, { zero: "none" });
   const tlsf = heapRunner(trace, {});
+  const engineNone = heapRunner(trace, { zero: "none" }, "wasm");
+  const engine = heapRunner(trace, {}, "wasm");
   const thing = thingRunner(trace);
   const footprint = (highWater: () => number) => () => ({ "high-water/peak": highWater() / peak });
   const contenders: Contender[] = [
@@ -58,6 +60,13 @@ function workloadGroup(
       extra: footprint(() => tlsfNone.heap.stats().highWater),
     },
     { name: "memkit tlsf, Heap.create (zero: alloc, default)", fn: tlsf.run, ops },
+    {
+      name: "memkit tlsf, wasm engine: Heap.over(WebAssembly.Memory) (zero: none)",
+      fn: engineNone.run,
+      ops,
+      extra: footprint(() => engineNone.heap.stats().highWater),
+    },
+    { name: "memkit tlsf, wasm engine: Heap.over(WebAssembly.Memory) (zero: alloc, default)", fn: engine.run, ops },
   ];
   if (options.pool) {
     const pool = heapRunner(trace, { strategy: "pool", slotSize: 64, zero: "none" });

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Rebuilds the committed WebAssembly fixtures from C. Needs Debian's clang-16, lld-16 and wasi-libc
-# (apt-get install clang-16 lld-16 wasi-libc libclang-rt-16-dev-wasm32); the test suite uses the committed .wasm files.
+# (apt-get install clang-16 lld-16 wasi-libc libclang-rt-16-dev-wasm32) and wabt; the test suite uses the committed .wasm files.
 #
 # How to link a C library for memkit/ffi (what instantiateWithHeap's errors point to):
 #   - leave malloc/free/calloc/realloc undefined so they become imports (-Wl,--allow-undefined, or
@@ -25,6 +25,8 @@ $CC $IMPORTED -DUSE_BUMP $LD_FLAGS -o json-bump.wasm json.c
 $CC $WASI $LD_FLAGS -o own-malloc.wasm own-malloc.c
 $CC $WASI $LD_FLAGS -Wl,--strip-all -o own-malloc-stripped.wasm own-malloc.c
 $CC $WASI $LD_FLAGS -Wl,--allow-undefined -o hooks.wasm hooks.c
+# A module whose free is not C's type on wasm32 (hand-written WebAssembly text; wabt's wat2wasm).
+wat2wasm odd-malloc.wat -o odd-malloc.wasm
 ls -l ./*.wasm
 # The demo ships inside dist, so it embeds the (small) shared-allocator module as base64.
 node -e '

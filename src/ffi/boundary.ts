@@ -112,7 +112,14 @@ export class Boundary {
   /** Makes `this.broken` (if not yet) and refuses the rest of the call. */
   poison(error: Error): void {
     this.broken ??= error;
+    this.reroute();
   }
+
+  /**
+   * Re-points C's allocator imports after `allocator` or `broken` changed (set by
+   * instantiateWithHeap when C calls the heap's WebAssembly engine directly; else nothing to do).
+   */
+  reroute: () => void = () => {};
 
   /**
    * The memory grew. During a heap call, memkit grew it. Otherwise it was memkit from JavaScript

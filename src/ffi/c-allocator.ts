@@ -1,3 +1,4 @@
+import type { CAllocatorFunctions } from "../heap/index.js";
 import type { Boundary } from "./boundary.js";
 
 /**
@@ -8,14 +9,6 @@ const C_MAX = 0x7fff_fff8;
 
 /** Allocation failures C sees as NULL; any other error is a bug to report to JavaScript. */
 const FAILURES = new Set(["ERR_MEMKIT_OUT_OF_MEMORY", "ERR_MEMKIT_INVALID_SIZE", "ERR_MEMKIT_ALLOC_FAILED"]);
-
-/** The four functions a C module imports, typed as WebAssembly calls them (i32 in, i32 out). */
-export interface CAllocatorImports {
-  malloc(size: number): number;
-  free(ptr: number): void;
-  calloc(count: number, size: number): number;
-  realloc(ptr: number, size: number): number;
-}
 
 function failed(b: Boundary, error: unknown): number {
   b.failedAllocations++;
@@ -32,6 +25,14 @@ function refused(b: Boundary): number {
 function badFree(b: Boundary, error: unknown): void {
   if (b.policy === "trap") throw error;
   b.record(error);
+}
+
+/**
+ * An error the heap's WebAssembly engine found during a call from C (a corrupt heap): C gets
+ * NULL or carries on, as for a bad free; recorded, or thrown at once under the "trap" policy.
+ */
+export function reportFromC(b: Boundary, error: unknown): void {
+  badFree(b, error);
 }
 
 function allocate(b: Boundary, n: number): number {
@@ -55,7 +56,7 @@ function allocate(b: Boundary, n: number): number {
  * invalid free is recorded on `b` and C carries on (the error is thrown when control returns to
  * JavaScript), or thrown at once under the "trap" policy. No exception ever unwinds C otherwise.
  */
-export function cAllocatorImports(b: Boundary): CAllocatorImports {
+export function cAllocatorImports(b: Boundary): CAllocatorFunctions {
   // WebAssembly passes i32 as signed: `>>> 0` reads a pointer or size as the unsigned value C meant.
   return {
     malloc: (size) => {

@@ -1,7 +1,8 @@
-import { Heap, type HeapInstanceOptions, type WasmMemory } from "../heap/index.js";
+import { type CAllocatorFunctions, Heap, type HeapInstanceOptions, type WasmMemory } from "../heap/index.js";
 import { InvalidArgumentError } from "../internal/errors.js";
 import { Boundary, type CAllocator, CANARY_BYTES, type CErrorPolicy } from "./boundary.js";
-import { cAllocatorImports } from "./c-allocator.js";
+import { cAllocatorImports, reportFromC } from "./c-allocator.js";
+import { CAllocatorSlots } from "./c-allocator-slots.js";
 import { ForeignAllocatorError, ForeignModuleError } from "./errors.js";
 import { inspectModule, type ModuleFacts } from "./wasm-inspect.js";
 import {
@@ -155,16 +156,31 @@ export async function instantiateWithHeap<E extends object = WasmExports>(
   if (policy !== "defer" && policy !== "trap")
     throw new InvalidArgumentError(`onCError must be "defer" or "trap", got ${String(policy)}`);
   const b = new Boundary(policy, options.checkOnReturn === true);
-  const served: Record<string, unknown> = { ...cAllocatorImports(b) };
-  const imports = { ...options.imports, [moduleName]: { ...options.imports?.[moduleName], ...served } };
+  const js = cAllocatorImports(b);
+  let slots = CAllocatorSlots.create(js);
+  const importsFor = (served: CAllocatorFunctions) => ({
+    ...options.imports,
+    [moduleName]: { ...options.imports?.[moduleName], ...served },
+  });
+  let imports = importsFor(slots?.imports ?? js);
   checkImports(facts, imports);
   let instance: WasmInstance;
   try {
     instance = (await wasmApi().instantiate(module, imports)) as WasmInstance;
   } catch (error) {
-    throw new ForeignModuleError(`The module could not be instantiated: ${(error as Error).message}`, { cause: error });
+    // A module declaring malloc/free with other signatures than C's on wasm32 cannot link to
+    // WebAssembly functions; JavaScript ones accept any: serve it those.
+    if (slots === undefined || (error as Error).name !== "LinkError") throw instantiationFailed(error);
+    slots = undefined;
+    imports = importsFor(js);
+    try {
+      instance = (await wasmApi().instantiate(module, imports)) as WasmInstance;
+    } catch (again) {
+      throw instantiationFailed(again);
+    }
   }
   const { memory, heap } = serve(b, instance, memoryOf(instance, facts, imports), options);
+  if (slots !== undefined) routeThroughEngine(b, slots, js);
   const exports = wrapExports(b, instance.exports);
   if (typeof exports._initialize === "function") (exports._initialize as () => void)();
   return {
@@ -206,4 +222,22 @@ function useAllocator(b: Boundary, allocator: CAllocator | undefined): void {
   if (allocator !== undefined && allocator.heap !== b.heap)
     throw new InvalidArgumentError("The allocator must be a layer over this module's own heap (allocator.heap)");
   b.allocator = allocator;
+  b.reroute();
+}
+
+function instantiationFailed(error: unknown): ForeignModuleError {
+  return new ForeignModuleError(`The module could not be instantiated: ${(error as Error).message}`, { cause: error });
+}
+
+/**
+ * Points C's allocator slots at the heap's WebAssembly engine while C may use it directly (no
+ * allocator layer, the instance not poisoned), else at the JavaScript functions with C's rules.
+ * The engine hands what it does not serve to those same functions, and a corrupt heap it finds
+ * in a call from C is handled like a bad free from C (recorded, or thrown under "trap").
+ */
+function routeThroughEngine(b: Boundary, slots: CAllocatorSlots, js: CAllocatorFunctions): void {
+  const engine = b.heap.wasmAllocator(js, (error) => reportFromC(b, error));
+  if (engine === undefined) return;
+  b.reroute = () => slots.route(b.allocator === undefined && b.broken === undefined ? engine : undefined);
+  b.reroute();
 }

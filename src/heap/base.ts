@@ -2,6 +2,7 @@ import { InvalidSizeError } from "../internal/errors.js";
 import { checkSize } from "../internal/validate.js";
 import type { Backing, HeapMemory } from "./backing.js";
 import { Cell, type CellLedger, type CellType, type ViewOf } from "./cell.js";
+import type { CAllocatorFunctions } from "./engine.js";
 import {
   DoubleFreeError,
   HeapCorruptionError,
@@ -334,6 +335,7 @@ export abstract class HeapBase {
     }
     this.endSeen = end;
     this.limit = end - 8;
+    this.limitMoved();
   }
 
   /** @internal The last end word this object confirmed against its check word. */
@@ -347,7 +349,11 @@ export abstract class HeapBase {
     this.m[this.h + H_END_CHECK] = wordCheck(H_END, end, this.secret);
     this.endSeen = end;
     this.limit = end - 8;
+    this.limitMoved();
   }
+
+  /** @internal `limit` changed (the heap grew, or another heap object grew it). */
+  protected limitMoved(): void {}
 
   /** @internal The strategy's moving mark (arena top, pool fresh) at `index`, checked against its check word. */
   protected checkedMark(index: number, what: string): number {
@@ -597,6 +603,38 @@ export abstract class HeapBase {
     if (typeof ptr !== "number" || ptr >>> 0 !== ptr) badPointer(ptr);
     if (this.guard !== undefined) return this.guard.usableSize(ptr);
     return this.locked(() => this.usable(ptr));
+  }
+
+  /**
+   * WebAssembly functions that allocate from this heap, for a C module compiled to WebAssembly to
+   * import as its `malloc`, `free`, `calloc` and `realloc`: C then calls memkit's TLSF engine
+   * directly, with no JavaScript on the way (about 10 ns a call, where a JavaScript import costs
+   * several times that). What the engine does not serve itself (the heap has to grow, a size past
+   * the heap's range, a pointer that is not a live block) goes to `fallback`'s function of the same
+   * name, which should apply C's rules (return 0 on failure, report a bad free); an error the
+   * engine finds itself (a corrupt heap) goes to `onError`, and C gets NULL. Each call replaces the
+   * previous `fallback` and `onError`. memkit/ffi's `instantiateWithHeap` does all of this for you.
+   *
+   * Available for a TLSF heap over a non-shared `WebAssembly.Memory` without `debug`, `trackSites`,
+   * `cache` or `engine: "typescript"`; undefined otherwise (then import JavaScript functions that call
+   * `tryMalloc`/`free`).
+   *
+   * @param fallback JavaScript functions for what the engine does not serve.
+   * @param onError Receives the engine's own errors (`HeapCorruptionError`) from calls made by C.
+   * @returns The four functions, or undefined.
+   * @example
+   * ```ts
+   * const heap = Heap.over(memory, { base: heapBase });
+   * const c = heap.wasmAllocator(
+   *   { malloc: (n) => heap.tryMalloc(n), free: (p) => heap.free(p), calloc: () => 0, realloc: () => 0 },
+   *   (error) => console.error(error),
+   * );
+   * ```
+   */
+  wasmAllocator(fallback: CAllocatorFunctions, onError: (error: unknown) => void): CAllocatorFunctions | undefined {
+    void fallback;
+    void onError;
+    return undefined;
   }
 
   /**

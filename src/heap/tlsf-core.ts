@@ -1,5 +1,9 @@
+import { InvalidArgumentError } from "../internal/errors.js";
+import type { Backing } from "./backing.js";
 import { HeapBase } from "./base.js";
+import { type CAllocatorFunctions, type EngineExports, startEngine } from "./engine.js";
 import * as layout from "./layout.js";
+import type { HeapInstanceOptions } from "./options.js";
 
 // Module-local copies of what the hot paths use from layout.ts: V8 reads an imported binding
 // through its module cell at every use and cannot fold it as a constant (measured, W1 replay:
@@ -138,6 +142,94 @@ export abstract class TlsfCore extends HeapBase {
   static override readonly controlBytes: number = alignUp(CONTROL_WORDS * 4, ALIGN);
 
   /**
+   * The WebAssembly engine (engine/tlsf.c) when this heap is direct and over a non-shared
+   * WebAssembly memory: it runs the hot paths below instead of them, with the same results.
+   */
+  private readonly engine: EngineExports | undefined;
+  /** What C's calls fall back to and where their errors go (see `wasmAllocator`). */
+  private cFallback: CAllocatorFunctions | undefined = undefined;
+  private cErrors: ((error: unknown) => void) | undefined = undefined;
+
+  /** @internal Use `Heap.create`, `Heap.fixed`, `Heap.over` or `Heap.attach`. */
+  constructor(backing: Backing, base: number, options: HeapInstanceOptions) {
+    super(backing, base, options);
+    const engine = options.engine ?? "wasm";
+    if (engine !== "wasm" && engine !== "typescript") {
+      throw new InvalidArgumentError(`engine must be "wasm" or "typescript", got ${String(engine)}`);
+    }
+    this.engine =
+      engine === "wasm" && this.direct && backing.wasm && !backing.shared
+        ? startEngine(
+            backing.memory as Parameters<typeof startEngine>[0],
+            (kind, a, b, fromC) => this.engineCold(kind, a, b, fromC),
+            () => this.cFallback,
+          )
+        : undefined;
+    this.engine?.bind(this.h, this.start, this.limit, this.secret, this.zeroAlloc ? 1 : 0, this.zeroFree ? 1 : 0);
+  }
+
+  protected override limitMoved(): void {
+    this.engine?.set_limit(this.limit);
+  }
+
+  override wasmAllocator(
+    fallback: CAllocatorFunctions,
+    onError: (error: unknown) => void,
+  ): CAllocatorFunctions | undefined {
+    const engine = this.engine;
+    if (engine === undefined) return undefined;
+    this.cFallback = fallback;
+    this.cErrors = onError;
+    return { malloc: engine.c_malloc, free: engine.c_free, calloc: engine.c_calloc, realloc: engine.c_realloc };
+  }
+
+  /**
+   * A failed check in the engine: runs this file's cold path for it (numbers from engine/tlsf.c),
+   * which throws the error the TypeScript hot path would have thrown. For a call made by C the
+   * error goes to `wasmAllocator`'s onError instead and the engine returns NULL to C.
+   */
+  private engineCold(kind: number, a: number, b: number, fromC: number): void {
+    try {
+      this.coldPath(kind, a, b);
+    } catch (error) {
+      const sink = this.cErrors;
+      if (fromC === 0 || sink === undefined) throw error;
+      sink(error);
+    }
+  }
+
+  private coldPath(kind: number, a: number, b: number): never {
+    switch (kind) {
+      case 1:
+        return this.badHead(a, b);
+      case 2:
+        return this.badLink(a, b);
+      case 3:
+        return this.staleFree(a);
+      case 4:
+        return this.badHeader(a);
+      case 5:
+        return this.notLive(a);
+      case 6:
+        return this.corrupt(a, "a live block has an impossible size");
+      case 7:
+        return this.badRight(a, b);
+      case 8:
+        return this.badBackPointer(a, b);
+      case 9:
+        return this.corrupt(a, `a free block has an impossible size ${b}`);
+      case 10:
+        return this.badNeighbour(a, b + 8, a + 12, "a free list's forward link is broken");
+      case 11:
+        return this.badNeighbour(a, b + 12, a + 8, "a free list's back link is broken");
+      case 12:
+        return this.corrupt(a + 8, "a free block without a previous link is not its list's head");
+      default:
+        return this.corrupt(a, `the WebAssembly engine reported an unknown failure ${kind}`);
+    }
+  }
+
+  /**
    * Allocates `bytes` bytes (see `Heap.malloc`). TLSF's own copy of the entry points: with one
    * receiver class V8 keeps the call sites monomorphic and inlines the strategy into them, where
    * the shared base methods also see arena and pool heaps.
@@ -148,10 +240,17 @@ export abstract class TlsfCore extends HeapBase {
    * @throws {OutOfMemoryError} ERR_MEMKIT_OUT_OF_MEMORY when no block fits and the heap cannot grow.
    */
   override malloc(bytes: number, align: number = ALIGN): number {
-    if (this.direct && align === ALIGN && typeof bytes === "number" && bytes >>> 0 === bytes && bytes <= MAX_OFFSET) {
-      this.ready();
-      const ptr = this.allocate(bytes | 0, ALIGN);
-      if (ptr !== 0) return ptr;
+    if (align === ALIGN && typeof bytes === "number" && bytes >>> 0 === bytes && bytes <= MAX_OFFSET) {
+      // The engine checks the end word itself (0 when it moved), so it needs no ready() here.
+      const engine = this.engine;
+      if (engine !== undefined) {
+        const ptr = engine.malloc(bytes);
+        if (ptr !== 0) return ptr;
+      } else if (this.direct) {
+        this.ready();
+        const ptr = this.allocate(bytes | 0, ALIGN);
+        if (ptr !== 0) return ptr;
+      }
     }
     // The general path reports the failure (with the heap's figures) or the bad input.
     return super.malloc(bytes, align);
@@ -169,6 +268,11 @@ export abstract class TlsfCore extends HeapBase {
     if (!this.direct || align !== ALIGN || typeof bytes !== "number" || bytes >>> 0 !== bytes || bytes > MAX_OFFSET) {
       return super.tryMalloc(bytes, align);
     }
+    const engine = this.engine;
+    if (engine !== undefined) {
+      const ptr = engine.malloc(bytes);
+      if (ptr !== 0) return ptr;
+    }
     this.ready();
     return this.allocate(bytes | 0, ALIGN);
   }
@@ -184,6 +288,9 @@ export abstract class TlsfCore extends HeapBase {
       super.free(ptr);
       return;
     }
+    const engine = this.engine;
+    // 2: the end word moved, so the engine left the call to the TypeScript path (which re-reads it).
+    if (engine !== undefined && engine.free(ptr) !== 2) return;
     this.ready();
     // `| 0`: a pointer read back from a Float64Array (or computed) arrives as a double, and V8 then
     // did every offset computation of release in floating point (measured in its machine code).
@@ -205,6 +312,12 @@ export abstract class TlsfCore extends HeapBase {
       return super.realloc(ptr, bytes);
     }
     if (typeof bytes !== "number" || bytes >>> 0 !== bytes || bytes > MAX_OFFSET) return super.realloc(ptr, bytes);
+    const engine = this.engine;
+    if (engine !== undefined) {
+      // 0: the move needs growth, or the end word moved: the general path does it.
+      const moved = engine.realloc(ptr, bytes);
+      return moved !== 0 ? moved : super.realloc(ptr, bytes);
+    }
     this.ready();
     // `| 0`: integer arithmetic for a pointer that arrives as a double (see free).
     const moved = this.reallocate(ptr | 0, bytes | 0);

@@ -22,6 +22,19 @@ export default async function heapExample() {
   const useAfterFree = codeOf(() => samples.view);
   check(useAfterFree !== "did not throw", "a disposed cell refuses use");
 
+  // A heap over a WebAssembly memory runs memkit's WebAssembly engine here (not the TypeScript
+  // fallback), and answers the same way.
+  const wasmHeap = Heap.over(new WebAssembly.Memory({ initial: 1, maximum: 16 }));
+  const none = () => 0;
+  const engine = wasmHeap.wasmAllocator({ malloc: none, free: none, calloc: none, realloc: none }, () => {});
+  check(engine !== undefined, "the WebAssembly engine compiled in this runtime");
+  const q = wasmHeap.malloc(100);
+  const q2 = wasmHeap.realloc(q, 20_000);
+  check(codeOf(() => wasmHeap.free(q2 + 8)) === "ERR_MEMKIT_INVALID_POINTER", "the engine's errors are typed");
+  wasmHeap.free(q2);
+  check(codeOf(() => wasmHeap.free(q2)) === "ERR_MEMKIT_DOUBLE_FREE", "the engine catches a double free");
+  wasmHeap.check();
+
   const arena = Heap.fixed(4096, { strategy: "arena" });
   arena.malloc(100);
   heap.check();

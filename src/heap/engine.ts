@@ -1,0 +1,94 @@
+import { bytesFromBase64 } from "../internal/base64.js";
+import type { WasmMemory } from "./backing.js";
+import { ENGINE_WASM } from "./engine-wasm.js";
+
+/**
+ * The WebAssembly TLSF engine (engine/tlsf.c): tlsf-core.ts's malloc, free and realloc compiled to
+ * WebAssembly, for heaps over a non-shared `WebAssembly.Memory`. It leaves exactly the bytes the
+ * TypeScript hot paths would leave (test/heap/engine.test.ts compares the two), so everything else
+ * (walks, check, stats, attach, snapshots) stays in TypeScript and sees one heap.
+ */
+
+/** The engine's exports, as the heap calls them (WebAssembly passes and returns i32). */
+export interface EngineExports {
+  /** Binds the instance to a heap: header word index, first block, sentinel, secret, zero flags. */
+  bind(h: number, start: number, limit: number, secret: number, zeroAlloc: number, zeroFree: number): void;
+  /** The sentinel moved (the heap grew). */
+  set_limit(limit: number): void;
+  /** A pointer, or 0 when the TypeScript path must take over (growth, aligned or huge sizes). */
+  malloc(bytes: number): number;
+  /** 1, or 0 after a cold path (which threw for a JavaScript caller). */
+  free(ptr: number): number;
+  /** The (maybe moved) pointer, or 0 when the TypeScript path must take over. */
+  realloc(ptr: number, bytes: number): number;
+  /** C's malloc/free/calloc/realloc (C's rules: what the engine cannot serve goes to `c`'s imports). */
+  c_malloc(size: number): number;
+  c_free(ptr: number): void;
+  c_calloc(count: number, size: number): number;
+  c_realloc(ptr: number, size: number): number;
+}
+
+/**
+ * C's four allocation functions as WebAssembly calls them (i32 in, i32 out): what a C module
+ * imports, and what `Heap.wasmAllocator` takes as its fallback and returns.
+ */
+export interface CAllocatorFunctions {
+  malloc(size: number): number;
+  free(ptr: number): void;
+  calloc(count: number, size: number): number;
+  realloc(ptr: number, size: number): number;
+}
+
+/** The cold path of tlsf-core.ts named by `kind` (it throws), run for a failed engine check. */
+export type ColdPath = (kind: number, a: number, b: number) => void;
+
+interface WasmShape {
+  readonly Module: new (bytes: Uint8Array) => object;
+  readonly Instance: new (module: object, imports: object) => { readonly exports: unknown };
+}
+
+let compiled: object | null | undefined;
+
+/**
+ * The compiled engine, or undefined where WebAssembly is missing or refuses to compile it
+ * synchronously (then the heap keeps its TypeScript hot paths: same results, slower).
+ */
+function engineModule(): object | undefined {
+  if (compiled === undefined) {
+    compiled = null;
+    try {
+      const api = (globalThis as { WebAssembly?: WasmShape }).WebAssembly;
+      if (api !== undefined && typeof atob === "function") compiled = new api.Module(bytesFromBase64(ENGINE_WASM));
+    } catch {
+      // A content security policy without 'wasm-unsafe-eval', or a main-thread size limit.
+    }
+  }
+  return compiled ?? undefined;
+}
+
+/**
+ * An engine instance over `memory`, bound to one heap, or undefined when the engine is
+ * unavailable. `cold` runs for a failed check; `fallback()` gives the C entry points' JavaScript
+ * functions when C calls them (until then they fail as C expects: NULL).
+ */
+export function startEngine(
+  memory: WasmMemory,
+  cold: (kind: number, a: number, b: number, fromC: number) => void,
+  fallback: () => CAllocatorFunctions | undefined,
+): EngineExports | undefined {
+  const module = engineModule();
+  if (module === undefined) return undefined;
+  const api = (globalThis as unknown as { WebAssembly: WasmShape }).WebAssembly;
+  // The C imports look the fallback up at each call: they run only off the fast path.
+  const c = {
+    malloc: (size: number) => fallback()?.malloc(size) ?? 0,
+    free: (ptr: number) => fallback()?.free(ptr),
+    calloc: (count: number, size: number) => fallback()?.calloc(count, size) ?? 0,
+    realloc: (ptr: number, size: number) => fallback()?.realloc(ptr, size) ?? 0,
+  };
+  try {
+    return new api.Instance(module, { env: { memory }, memkit: { cold }, c }).exports as EngineExports;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,195 @@
+/**
+ * The WebAssembly engine (src/heap/engine/tlsf.c) against the TypeScript hot paths it replaces:
+ * two heaps with the same secret over two WebAssembly memories, one run by each, get the same
+ * operations (and the same stray writes); every result, every error (class, offset, message) and
+ * every byte of the two memories must be equal after every step.
+ */
+import fc from "fast-check";
+import { Heap } from "memkit/heap";
+import { describe, expect, it } from "vitest";
+import { fuzzParameters } from "../helpers/fuzz-parameters.js";
+
+type Op =
+  | { kind: "malloc"; size: number }
+  | { kind: "calloc"; count: number; size: number }
+  | { kind: "aligned"; size: number; alignLog: number }
+  | { kind: "free"; pick: number }
+  | { kind: "realloc"; pick: number; size: number }
+  | { kind: "fill"; pick: number; byte: number }
+  | { kind: "stray"; at: number; value: number }
+  | { kind: "staleFree"; pick: number };
+
+const size = fc.oneof(
+  fc.integer({ min: 0, max: 64 }),
+  fc.integer({ min: 0, max: 600 }),
+  fc.integer({ min: 0, max: 40_000 }),
+);
+const pick = fc.nat();
+const op: fc.Arbitrary<Op> = fc.oneof(
+  { weight: 6, arbitrary: fc.record({ kind: fc.constant("malloc" as const), size }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant("calloc" as const),
+      count: fc.integer({ min: 0, max: 40 }),
+      size: fc.integer({ min: 0, max: 64 }),
+    }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({ kind: fc.constant("aligned" as const), size, alignLog: fc.integer({ min: 4, max: 12 }) }),
+  },
+  { weight: 5, arbitrary: fc.record({ kind: fc.constant("free" as const), pick }) },
+  { weight: 4, arbitrary: fc.record({ kind: fc.constant("realloc" as const), pick, size }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({ kind: fc.constant("fill" as const), pick, byte: fc.integer({ min: 1, max: 255 }) }),
+  },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant("staleFree" as const), pick }) },
+);
+const stray: fc.Arbitrary<Op> = fc.record({ kind: fc.constant("stray" as const), at: fc.nat(), value: fc.integer() });
+
+interface Pair {
+  readonly wasm: Heap;
+  readonly ts: Heap;
+  readonly live: number[];
+  readonly freed: number[];
+}
+
+function pair(zero: "alloc" | "none" | "free"): Pair {
+  const memory = new WebAssembly.Memory({ initial: 1, maximum: 64 });
+  const wasm = Heap.over(memory, { base: 256, zero, growthHeadroom: 4096 });
+  const copy = new WebAssembly.Memory({ initial: 1, maximum: 64 });
+  new Uint8Array(copy.buffer).set(new Uint8Array(memory.buffer));
+  const ts = Heap.attach(copy, { base: 256, engine: "typescript", growthHeadroom: 4096 });
+  return { wasm, ts, live: [], freed: [] };
+}
+
+/** What a call did: its result, or its error's class, code, message and offset. */
+function outcome(run: () => number | undefined): unknown {
+  try {
+    return { value: run() };
+  } catch (error) {
+    const e = error as Error & { code?: string; offset?: number };
+    return { error: e.constructor.name, code: e.code, message: e.message, offset: e.offset };
+  }
+}
+
+function step(p: Pair, o: Op): void {
+  const both = (f: (heap: Heap) => number | undefined): number | undefined => {
+    const a = outcome(() => f(p.wasm));
+    const b = outcome(() => f(p.ts));
+    expect(a, JSON.stringify(o)).toEqual(b);
+    expect(Buffer.compare(new Uint8Array(p.wasm.buffer), new Uint8Array(p.ts.buffer))).toBe(0);
+    return (a as { value?: number }).value;
+  };
+  const take = (i: number): number | undefined =>
+    p.live.length === 0 ? undefined : p.live.splice(i % p.live.length, 1)[0];
+  switch (o.kind) {
+    case "malloc":
+    case "calloc":
+    case "aligned": {
+      const ptr = both((heap) =>
+        o.kind === "malloc"
+          ? heap.tryMalloc(o.size)
+          : o.kind === "calloc"
+            ? heap.calloc(o.count, o.size)
+            : heap.tryMalloc(o.size, 1 << o.alignLog),
+      );
+      if (typeof ptr === "number" && ptr !== 0) p.live.push(ptr);
+      return;
+    }
+    case "free": {
+      const ptr = take(o.pick);
+      if (ptr === undefined) return;
+      both((heap) => {
+        heap.free(ptr);
+        return undefined;
+      });
+      p.freed.push(ptr);
+      return;
+    }
+    case "staleFree": {
+      // A double free, or a free of a pointer whose block was reused or merged since.
+      const ptr = p.freed[o.pick % Math.max(1, p.freed.length)] ?? 8;
+      both((heap) => {
+        heap.free(ptr);
+        return undefined;
+      });
+      return;
+    }
+    case "realloc": {
+      const ptr = take(o.pick);
+      if (ptr === undefined) return;
+      const moved = both((heap) => heap.realloc(ptr, o.size));
+      p.live.push(typeof moved === "number" ? moved : ptr);
+      return;
+    }
+    case "fill": {
+      const ptr = p.live[o.pick % Math.max(1, p.live.length)];
+      if (ptr === undefined) return;
+      both((heap) => {
+        heap.u8.fill(o.byte, ptr, ptr + heap.usableSize(ptr));
+        return undefined;
+      });
+      return;
+    }
+    case "stray": {
+      // The same stray word in both memories, near the heap's blocks.
+      const end = Math.min(p.wasm.buffer.byteLength, 256 + 64 * 1024);
+      const at = (256 + (o.at % (end - 256))) & ~3;
+      new DataView(p.wasm.buffer).setInt32(at, o.value, true);
+      new DataView(p.ts.buffer).setInt32(at, o.value, true);
+      return;
+    }
+  }
+}
+
+describe("the WebAssembly TLSF engine", () => {
+  it("is the engine of a TLSF heap over a WebAssembly.Memory, and engine: 'typescript' turns it off", () => {
+    const memory = new WebAssembly.Memory({ initial: 1 });
+    const c = { malloc: () => 0, free: () => {}, calloc: () => 0, realloc: () => 0 };
+    expect(Heap.over(memory).wasmAllocator(c, () => {})).toBeDefined();
+    expect(
+      Heap.over(new WebAssembly.Memory({ initial: 1 }), { engine: "typescript" }).wasmAllocator(c, () => {}),
+    ).toBeUndefined();
+    expect(
+      Heap.over(new WebAssembly.Memory({ initial: 1 }), { debug: true }).wasmAllocator(c, () => {}),
+    ).toBeUndefined();
+    expect(
+      Heap.over(new WebAssembly.Memory({ initial: 1 }), { strategy: "arena" }).wasmAllocator(c, () => {}),
+    ).toBeUndefined();
+    expect(Heap.create().wasmAllocator(c, () => {})).toBeUndefined();
+    expect(() => Heap.over(new WebAssembly.Memory({ initial: 1 }), { engine: "asm" as "wasm" })).toThrow(
+      expect.objectContaining({ code: "ERR_MEMKIT_INVALID_ARGUMENT" }),
+    );
+  });
+
+  for (const zero of ["alloc", "none", "free"] as const) {
+    it(`leaves the same bytes, results and errors as the TypeScript hot paths (zero: "${zero}")`, () => {
+      fc.assert(
+        fc.property(fc.array(op, { maxLength: 300 }), (ops) => {
+          const p = pair(zero);
+          for (const o of ops) step(p, o);
+          while (p.live.length > 0) step(p, { kind: "free", pick: 0 });
+          p.wasm.check();
+          p.ts.check();
+        }),
+        fuzzParameters(40, 11),
+      );
+    });
+  }
+
+  it("fails the same way as the TypeScript hot paths after stray writes into the heap", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.oneof({ weight: 12, arbitrary: op }, { weight: 1, arbitrary: stray }), { maxLength: 300 }),
+        (ops) => {
+          const p = pair("alloc");
+          for (const o of ops) step(p, o);
+        },
+      ),
+      fuzzParameters(150, 12),
+    );
+  });
+});
