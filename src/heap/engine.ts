@@ -31,11 +31,25 @@ export interface EngineExports {
 /**
  * C's four allocation functions as WebAssembly calls them (i32 in, i32 out): what a C module
  * imports, and what `Heap.wasmAllocator` takes as its fallback and returns.
+ *
+ * @example
+ * ```ts
+ * const c: CAllocatorFunctions = {
+ *   malloc: (size) => heap.tryMalloc(size >>> 0),
+ *   free: (ptr) => { if (ptr !== 0) heap.free(ptr >>> 0); },
+ *   calloc: (count, size) => heap.calloc(count >>> 0, size >>> 0),
+ *   realloc: (ptr, size) => heap.realloc(ptr >>> 0, size >>> 0),
+ * };
+ * ```
  */
 export interface CAllocatorFunctions {
+  /** `size` bytes (WebAssembly passes it as a signed i32), or 0 (NULL). */
   malloc(size: number): number;
+  /** Frees `ptr`; 0 does nothing. */
   free(ptr: number): void;
+  /** `count * size` zeroed bytes, or 0. */
   calloc(count: number, size: number): number;
+  /** `ptr` resized (maybe moved), or 0 with `ptr` left alone; `ptr` 0 allocates. */
   realloc(ptr: number, size: number): number;
 }
 
