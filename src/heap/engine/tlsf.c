@@ -161,8 +161,8 @@ static void scrub(i32 from, i32 to) {
   for (i32 i = from > clean ? from : clean; i < to; i += 4) st(i, 0);
 }
 
-/* insertFree; returns 0 after a cold path. */
-static i32 insert_free(i32 b, i32 size) {
+/* insertFree; returns 0 after a cold path. Inlined: a call costs more than its body here. */
+static inline __attribute__((always_inline)) i32 insert_free(i32 b, i32 size) {
   i32 c = size_class(size);
   i32 fl = (i32)((u32)c >> SL_BITS);
   i32 hi = g_h + W_HEADS + c;
@@ -298,7 +298,8 @@ __attribute__((export_name("set_limit"))) void set_limit(i32 limit) { g_limit = 
 static inline i32 end_moved(void) { return hw(H_END) != g_limit + BLOCK_HEADER; }
 
 /* allocate's fast path (tlsf-core.ts); `keep` bytes at the start are the caller's to overwrite. */
-static i32 allocate(i32 bytes, i32 keep) {
+/* Inlined into malloc and C's malloc, the two hot entries (measured: W1 28.6 -> 26.5 ns per event). */
+static inline __attribute__((always_inline)) i32 allocate(i32 bytes, i32 keep) {
   if (bytes < 0 || bytes > MAX_ALLOCATION) return 0;
   i32 size = bytes <= MIN_SIZE ? MIN_SIZE : (bytes + 7) & -8;
   i32 c = size_class(class_ceiling(size));
@@ -382,6 +383,9 @@ static i32 allocate(i32 bytes, i32 keep) {
   if (g_zero_alloc) zero_fresh(ptr + keep, top);
   return ptr;
 }
+
+/* allocate as a call, for the paths where its size matters more than a call (calloc, a moving realloc). */
+static __attribute__((noinline)) i32 allocate_call(i32 bytes, i32 keep) { return allocate(bytes, keep); }
 
 /* Whether ptr is a live block's payload whose header checks out (the first test of release/realloc). */
 static inline i32 live_header(i32 ptr) {
@@ -524,7 +528,7 @@ __attribute__((export_name("realloc"))) i32 engine_realloc(i32 ptr, i32 bytes) {
     return ptr;
   }
   /* move: a new block, `have` bytes copied, the old one freed. */
-  i32 moved = allocate(bytes, have);
+  i32 moved = allocate_call(bytes, have);
   if (moved == 0) return 0;
   if (have <= 256) {
     for (i32 i = 0; i < have; i += 8) *(u64 *)(u32)(moved + i) = *(u64 *)(u32)(ptr + i);
@@ -573,7 +577,7 @@ __attribute__((export_name("c_calloc"))) i32 c_calloc(i32 count, i32 size) {
   if (bytes > MAX_OFFSET) return js_calloc(count, size);
   g_from_c = 1;
   g_failed = 0;
-  i32 ptr = allocate((i32)bytes, 0);
+  i32 ptr = allocate_call((i32)bytes, 0);
   g_from_c = 0;
   if (g_failed) return 0;
   if (ptr == 0) return js_calloc(count, size);
