@@ -36,8 +36,8 @@ function workloadGroup(
   const tlsfCached = heapRunner(trace, { zero: "none", cache: true }, true);
   const tlsfNone = heapRunner(trace, { zero: "none" });
   const tlsf = heapRunner(trace, {});
-  const engineNone = heapRunner(trace, { zero: "none" }, "wasm");
-  const engine = heapRunner(trace, {}, "wasm");
+  const scriptNone = heapRunner(trace, { zero: "none", engine: "typescript" }, true);
+  const script = heapRunner(trace, { engine: "typescript" });
   const thing = thingRunner(trace);
   const footprint = (highWater: () => number) => () => ({ "high-water/peak": highWater() / peak });
   const contenders: Contender[] = [
@@ -61,12 +61,12 @@ function workloadGroup(
     },
     { name: "memkit tlsf, Heap.create (zero: alloc, default)", fn: tlsf.run, ops },
     {
-      name: "memkit tlsf, wasm engine: Heap.over(WebAssembly.Memory) (zero: none)",
-      fn: engineNone.run,
+      name: "memkit tlsf, Heap.fixed, engine: typescript (zero: none)",
+      fn: scriptNone.run,
       ops,
-      extra: footprint(() => engineNone.heap.stats().highWater),
+      extra: footprint(() => scriptNone.heap.stats().highWater),
     },
-    { name: "memkit tlsf, wasm engine: Heap.over(WebAssembly.Memory) (zero: alloc, default)", fn: engine.run, ops },
+    { name: "memkit tlsf, Heap.create, engine: typescript (zero: alloc)", fn: script.run, ops },
   ];
   if (options.pool) {
     const pool = heapRunner(trace, { strategy: "pool", slotSize: 64, zero: "none" });

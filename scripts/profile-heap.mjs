@@ -6,7 +6,7 @@
  *
  *   node scripts/profile-heap.mjs t1            # t1 (cc1 trace), w1, w2, w3 or a1
  *   node scripts/profile-heap.mjs w1 --as
- *   node scripts/profile-heap.mjs w1 --engine    # memkit over a WebAssembly.Memory: its WebAssembly engine
+ *   node scripts/profile-heap.mjs w1 --typescript  # memkit with engine: "typescript" (not its WebAssembly engine)
  *   node scripts/profile-heap.mjs t1 --node-flag=--max-inlined-bytecode-size-cumulative=8000
  *   node scripts/profile-heap.mjs t1 --time      # no profiler: the CPU time per event only
  *
@@ -22,7 +22,7 @@ const root = new URL("../dist-bench/", import.meta.url);
 const args = process.argv.slice(2);
 const workload = args.find((a) => !a.startsWith("--")) ?? "t1";
 const useAs = args.includes("--as");
-const useEngine = args.includes("--engine");
+const useTypeScript = args.includes("--typescript");
 
 async function drive() {
   const { Heap } = await import(new URL("src/heap/index.js", root).href);
@@ -35,9 +35,7 @@ async function drive() {
     const { assemblyScriptTarget } = await import(new URL("bench/heap/contenders.js", root).href);
     target = assemblyScriptTarget().target;
   } else {
-    const heap = useEngine
-      ? Heap.over(new WebAssembly.Memory({ initial: 1024, maximum: 4096 }), { zero: "none" })
-      : Heap.fixed(64 << 20, { zero: "none" });
+    const heap = Heap.fixed(64 << 20, { zero: "none", ...(useTypeScript ? { engine: "typescript" } : {}) });
     target = {
       malloc: (n) => heap.malloc(n),
       free: (p) => heap.free(p),
@@ -54,7 +52,7 @@ async function drive() {
   for (let i = 0; i < reps; i++) traces.replay(trace, target, table);
   const cpu = process.cpuUsage(start);
   console.log(
-    `${workload} ${useAs ? "AssemblyScript" : useEngine ? "memkit (wasm engine)" : "memkit"}: ${(((cpu.user + cpu.system) * 1e3) / (reps * trace.events)).toFixed(1)} ns CPU per event`,
+    `${workload} ${useAs ? "AssemblyScript" : useTypeScript ? "memkit (engine: typescript)" : "memkit"}: ${(((cpu.user + cpu.system) * 1e3) / (reps * trace.events)).toFixed(1)} ns CPU per event`,
   );
 }
 

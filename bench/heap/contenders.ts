@@ -26,21 +26,10 @@ export function replayRunner(trace: Trace, target: ReplayTarget, checkAs?: strin
   return () => run(trace, target, table);
 }
 
-/**
- * A memkit heap as a replay target: `Heap.fixed` (64 MiB), `Heap.create`, or `Heap.over` a 64 MiB
- * WebAssembly.Memory ("wasm": a TLSF heap there runs the WebAssembly engine).
- */
-export function heapRunner(
-  trace: Trace,
-  options: HeapOptions,
-  memory: boolean | "wasm" = false,
-): { run: Runner; heap: Heap } {
-  const heap =
-    memory === "wasm"
-      ? Heap.over(new WebAssembly.Memory({ initial: 1024, maximum: 4096 }), options)
-      : memory
-        ? Heap.fixed(64 << 20, options)
-        : Heap.create({ initialBytes: 1 << 20, maxBytes: 256 << 20, ...options });
+export function heapRunner(trace: Trace, options: HeapOptions, fixed = false): { run: Runner; heap: Heap } {
+  const heap = fixed
+    ? Heap.fixed(64 << 20, options)
+    : Heap.create({ initialBytes: 1 << 20, maxBytes: 256 << 20, ...options });
   const target: ReplayTarget = {
     malloc: (n) => heap.malloc(n),
     free: (p) => heap.free(p),

@@ -39,6 +39,16 @@ export function isSharedBuffer(value: unknown): value is SharedArrayBuffer {
  * A new growable SharedArrayBuffer, or SharedMemoryUnavailableError where the page is not
  * cross-origin isolated.
  */
+/**
+ * A new WebAssembly memory of at least `bytes` that may grow to `maxBytes` (whole 64 KiB pages):
+ * what `Heap.create` gives a TLSF heap, so its WebAssembly engine runs it (grown in place).
+ */
+export function newWasmMemory(bytes: number, maxBytes: number): WasmMemory {
+  const api = (globalThis as { WebAssembly?: { Memory: new (descriptor: object) => WasmMemory } }).WebAssembly;
+  if (api === undefined) throw new InvalidArgumentError("WebAssembly is not available here");
+  return new api.Memory({ initial: Math.ceil(bytes / WASM_PAGE), maximum: Math.ceil(maxBytes / WASM_PAGE) });
+}
+
 export function newSharedBuffer(bytes: number, maxByteLength: number): SharedArrayBuffer {
   if (SharedBuffer === undefined)
     throw new SharedMemoryUnavailableError("A heap with shared: true", "create the heap without shared: true");

@@ -80,6 +80,11 @@ function engineModule(): object | undefined {
   return compiled ?? undefined;
 }
 
+/** Whether the engine compiles in this runtime (then TLSF heaps over WebAssembly memory use it). */
+export function engineAvailable(): boolean {
+  return engineModule() !== undefined;
+}
+
 /**
  * An engine instance over `memory`, bound to one heap, or undefined when the engine is
  * unavailable. `cold` runs for a failed check; `fallback()` gives the C entry points' JavaScript

@@ -37,10 +37,11 @@ export abstract class Heap extends HeapBase {
   }
 
   /**
-   * Creates a heap in new memory that grows on demand up to `maxBytes`: an `ArrayBuffer` that the
-   * heap replaces with a copy twice as large when it grows (the fastest kind of memory for V8), or
-   * a growable `SharedArrayBuffer` with `shared: true`. To grow in place instead, pass a resizable
-   * `ArrayBuffer` to `Heap.over`.
+   * Creates a heap in new memory that grows on demand up to `maxBytes`: for a TLSF heap that runs
+   * the WebAssembly engine (the default: see `HeapInstanceOptions.engine`), a `WebAssembly.Memory`
+   * that grows in place; otherwise an `ArrayBuffer` that the heap replaces with a copy twice as
+   * large when it grows (the fastest kind of JavaScript memory for V8), or a growable
+   * `SharedArrayBuffer` with `shared: true`.
    *
    * @param options Strategy, sizes, zeroing, debugging.
    * @returns The heap.
@@ -56,7 +57,9 @@ export abstract class Heap extends HeapBase {
   }
 
   /**
-   * Creates a heap in one fixed preallocated buffer that never grows (the "static pool" mode).
+   * Creates a heap in one fixed preallocated buffer that never grows (the "static pool" mode): a
+   * `WebAssembly.Memory` of whole 64 KiB pages for a TLSF heap of at least 64 KiB that runs the
+   * WebAssembly engine (the heap still ends at `bytes`), else an `ArrayBuffer` of `bytes`.
    *
    * @param bytes Size of the buffer.
    * @param options Strategy, zeroing, debugging.

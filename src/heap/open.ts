@@ -1,7 +1,8 @@
 import { InvalidArgumentError } from "../internal/errors.js";
 import { checkSize } from "../internal/validate.js";
-import { Backing, type HeapMemory, newSharedBuffer } from "./backing.js";
+import { Backing, type HeapMemory, newSharedBuffer, newWasmMemory } from "./backing.js";
 import { checkHeaderWords, type HeapBase } from "./base.js";
+import { engineAvailable } from "./engine.js";
 import { HeapCorruptionError, LayoutVersionError, NotAHeapError } from "./errors.js";
 import { writeHeader } from "./header.js";
 import {
@@ -51,13 +52,36 @@ export function createHeap(options: HeapOptions): HeapBase {
   const max = checkSize(options.maxBytes ?? Math.max(initial, 1024 * MIB), "maxBytes", initial, MAX_OFFSET);
   const backing = options.shared
     ? new Backing(newSharedBuffer(initial, max))
-    : new Backing(new ArrayBuffer(initial), max);
+    : runsEngine(options)
+      ? new Backing(newWasmMemory(initial, max))
+      : new Backing(new ArrayBuffer(initial), max);
   return format(backing, { ...options, maxBytes: max }, false);
+}
+
+/**
+ * Whether a new heap with these options would run the WebAssembly engine if its memory were a
+ * WebAssembly.Memory: TLSF, not shared, no debug guard or thread cache, not opted out, and the
+ * engine compiles here.
+ */
+function runsEngine(options: HeapOptions): boolean {
+  return (
+    (options.strategy ?? "tlsf") === "tlsf" &&
+    options.engine !== "typescript" &&
+    options.debug !== true &&
+    options.trackSites !== true &&
+    options.detectLeaks !== true &&
+    options.cache !== true &&
+    engineAvailable()
+  );
 }
 
 /** `Heap.fixed`: one new buffer that never grows. */
 export function fixedHeap(bytes: number, options: HeapOptions): HeapBase {
-  return format(new Backing(new ArrayBuffer(checkSize(bytes, "bytes", 256, MAX_OFFSET))), options, false);
+  const size = checkSize(bytes, "bytes", 256, MAX_OFFSET);
+  // A WebAssembly memory comes in 64 KiB pages (the heap still ends at `bytes`, its maxBytes), so
+  // a heap smaller than a page keeps an ArrayBuffer of its own size.
+  const memory = size >= 65536 && runsEngine(options) ? newWasmMemory(size, size) : new ArrayBuffer(size);
+  return format(new Backing(memory), { ...options, maxBytes: size }, false);
 }
 
 /** `Heap.over`: a new heap in memory the caller provides (which may hold old bytes). */

@@ -159,7 +159,15 @@ describe("the WebAssembly TLSF engine", () => {
     expect(
       Heap.over(new WebAssembly.Memory({ initial: 1 }), { strategy: "arena" }).wasmAllocator(c, () => {}),
     ).toBeUndefined();
-    expect(Heap.create().wasmAllocator(c, () => {})).toBeUndefined();
+    // Heap.create and Heap.fixed (from one 64 KiB page) give a TLSF heap a WebAssembly memory, so it runs the engine.
+    expect(Heap.create().memory).toBeInstanceOf(WebAssembly.Memory);
+    expect(Heap.create().wasmAllocator(c, () => {})).toBeDefined();
+    expect(Heap.fixed(1 << 16).wasmAllocator(c, () => {})).toBeDefined();
+    expect(Heap.fixed(4096).memory).toBeInstanceOf(ArrayBuffer);
+    for (const options of [{ engine: "typescript" }, { debug: true }, { cache: true }, { strategy: "pool" }] as const) {
+      expect(Heap.create(options).memory).toBeInstanceOf(ArrayBuffer);
+      expect(Heap.create(options).wasmAllocator(c, () => {})).toBeUndefined();
+    }
     expect(() => Heap.over(new WebAssembly.Memory({ initial: 1 }), { engine: "asm" as "wasm" })).toThrow(
       expect.objectContaining({ code: "ERR_MEMKIT_INVALID_ARGUMENT" }),
     );

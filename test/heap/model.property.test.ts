@@ -93,46 +93,58 @@ function run(heap: Heap, sequence: Op[], strategy: StrategyName): HeapModel {
   return model;
 }
 
-const strategies: { strategy: StrategyName; maxSize: number; cache?: boolean }[] = [
+const strategies: { strategy: StrategyName; maxSize: number; cache?: boolean; engine?: "typescript" }[] = [
   { strategy: "tlsf", maxSize: 3000 },
+  // The TLSF hot paths in TypeScript (the default above runs the WebAssembly engine).
+  { strategy: "tlsf", maxSize: 3000, engine: "typescript" },
   { strategy: "tlsf", maxSize: 600, cache: true },
   { strategy: "arena", maxSize: 3000 },
   { strategy: "pool", maxSize: 48 },
 ];
 
-describe.each(strategies)("$strategy (cache: $cache) against the model", ({ strategy, maxSize, cache }) => {
-  it("keeps blocks disjoint, inside the buffer, aligned, intact and the heap checking clean", () => {
-    fc.assert(
-      fc.property(ops(maxSize), fc.boolean(), (sequence, fixed) => {
-        const heap = fixed
-          ? Heap.fixed(64 * 1024, { strategy, slotSize: 48, cache: cache ?? false })
-          : Heap.create({ strategy, initialBytes: 8192, maxBytes: 1 << 20, slotSize: 48, cache: cache ?? false });
-        const model = run(heap, sequence, strategy);
-        for (const block of model.blocks) heap.free(block.ptr);
-        heap.check();
-        const stats = heap.stats();
-        expect(stats.liveBlocks).toBe(0);
-        expect(stats.used).toBe(0);
-        if (strategy === "tlsf") expect(stats.freeBlocks).toBe(1);
-        if (heap instanceof ArenaHeap) {
-          heap.reset();
-          expect(heap.mark()).toBe(heap.base + ArenaHeap.controlBytes);
-        }
-      }),
-      fuzzParameters(60, 6001),
-    );
-  });
+describe.each(strategies)(
+  "$strategy (cache: $cache, engine: $engine) against the model",
+  ({ strategy, maxSize, cache, engine }) => {
+    it("keeps blocks disjoint, inside the buffer, aligned, intact and the heap checking clean", () => {
+      fc.assert(
+        fc.property(ops(maxSize), fc.boolean(), (sequence, fixed) => {
+          const heap = fixed
+            ? Heap.fixed(64 * 1024, { strategy, slotSize: 48, cache: cache ?? false, ...(engine && { engine }) })
+            : Heap.create({
+                strategy,
+                initialBytes: 8192,
+                maxBytes: 1 << 20,
+                slotSize: 48,
+                cache: cache ?? false,
+                ...(engine && { engine }),
+              });
+          const model = run(heap, sequence, strategy);
+          for (const block of model.blocks) heap.free(block.ptr);
+          heap.check();
+          const stats = heap.stats();
+          expect(stats.liveBlocks).toBe(0);
+          expect(stats.used).toBe(0);
+          if (strategy === "tlsf") expect(stats.freeBlocks).toBe(1);
+          if (heap instanceof ArenaHeap) {
+            heap.reset();
+            expect(heap.mark()).toBe(heap.base + ArenaHeap.controlBytes);
+          }
+        }),
+        fuzzParameters(60, 6001),
+      );
+    });
 
-  it("reuses freed memory instead of growing", () => {
-    const heap = Heap.fixed(16 * 1024, { strategy, slotSize: 48 });
-    for (let round = 0; round < 1000; round++) {
-      const p = heap.malloc(40);
-      heap.free(p);
-    }
-    heap.check();
-    expect(heap.stats().highWater).toBeLessThan(4096);
-  });
-});
+    it("reuses freed memory instead of growing", () => {
+      const heap = Heap.fixed(16 * 1024, { strategy, slotSize: 48 });
+      for (let round = 0; round < 1000; round++) {
+        const p = heap.malloc(40);
+        heap.free(p);
+      }
+      heap.check();
+      expect(heap.stats().highWater).toBeLessThan(4096);
+    });
+  },
+);
 
 describe("debug heap against the model", () => {
   it("passes the same model with red zones and quarantine on", () => {
