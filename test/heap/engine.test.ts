@@ -173,6 +173,26 @@ describe("the WebAssembly TLSF engine", () => {
     );
   });
 
+  it("follows the heap's end when another heap object over the same memory grows it, or a restore moves it", () => {
+    const a = Heap.create({ initialBytes: 64 * 1024, maxBytes: 8 << 20 });
+    const b = Heap.attach(a.memory);
+    const early = a.snapshot();
+    const kept = a.malloc(100);
+    const big = b.malloc(1 << 20); // b grows the memory: a's engine must not use its old end
+    expect(a.buffer.byteLength).toBeGreaterThan(1 << 20);
+    const blocks = Array.from({ length: 200 }, (_, i) => a.malloc(1000 + i));
+    for (const p of blocks) a.free(p);
+    expect(a.realloc(kept, 5000)).toBeGreaterThan(0);
+    b.free(big);
+    a.check();
+    b.check();
+    a.restore(early); // the end (and everything else) as it was
+    const again = Array.from({ length: 100 }, () => a.malloc(4000));
+    for (const p of again) a.free(p);
+    a.check();
+    expect(a.stats().liveBlocks).toBe(0);
+  });
+
   for (const zero of ["alloc", "none", "free"] as const) {
     it(`leaves the same bytes, results and errors as the TypeScript hot paths (zero: "${zero}")`, () => {
       fc.assert(
