@@ -351,7 +351,8 @@ static inline __attribute__((always_inline)) i32 allocate(i32 bytes, i32 keep) {
   }
   st(hi << 2, next);
   if (next != 0) st(next + 8, key(next + 8));
-  else {
+  else if (rest < MIN_SPLIT || size_class(rest - BLOCK_HEADER) != found) {
+    /* (When the rest goes back on this same list, insert_free sets the bits again: same bytes.) */
     i32 sl_left = hw(W_SL + fl) & ~(1 << (found & (SL_COUNT - 1)));
     hset(W_SL + fl, sl_left);
     if (sl_left == 0) hset(W_FL, hw(W_FL) & ~(1 << fl));
