@@ -173,6 +173,21 @@ describe("the WebAssembly TLSF engine", () => {
     );
   });
 
+  it("never writes outside the heap's own memory (its state lives in WebAssembly globals, not in memory)", () => {
+    const memory = new WebAssembly.Memory({ initial: 2, maximum: 8 });
+    new Uint8Array(memory.buffer).fill(0xaa, 0, 4096);
+    const heap = Heap.over(memory, { base: 4096 });
+    const c = { malloc: () => 0, free: () => {}, calloc: () => 0, realloc: () => 0 };
+    const cEntry = heap.wasmAllocator(c, () => {});
+    const blocks = Array.from({ length: 300 }, (_, i) => heap.malloc(1 + ((i * 53) % 2000)));
+    for (let i = 0; i < blocks.length; i += 2) heap.free(blocks[i] as number);
+    for (let i = 1; i < blocks.length; i += 2) heap.free(heap.realloc(blocks[i] as number, 3000));
+    cEntry?.free(cEntry.realloc(cEntry.calloc(3, 5), 100));
+    expect(() => heap.free(8)).toThrow(expect.objectContaining({ code: "ERR_MEMKIT_INVALID_POINTER" }));
+    expect(new Uint8Array(memory.buffer, 0, 4096).every((b) => b === 0xaa)).toBe(true);
+    heap.check();
+  });
+
   it("follows the heap's end when another heap object over the same memory grows it, or a restore moves it", () => {
     const a = Heap.create({ initialBytes: 64 * 1024, maxBytes: 8 << 20 });
     const b = Heap.attach(a.memory);

@@ -43,6 +43,7 @@ typedef unsigned long long u64;
 
 /* Header word indices (layout.ts). */
 #define H_END 5
+#define H_END_CHECK 22
 #define H_USED 8
 #define H_PEAK 9
 #define H_LIVE 10
@@ -70,10 +71,40 @@ typedef unsigned long long u64;
 __attribute__((import_module("memkit"), import_name("cold"))) void cold_path(i32 kind, i32 a, i32 b, i32 from_c);
 
 /*
- * The heap this instance serves, set by bind() and set_limit(). Address space 1 makes them
- * WebAssembly globals: ordinary C statics would live in linear memory, which is the heap's.
+ * Two builds of this file. The engine (default): its own module over the heap's memory, its
+ * state in WebAssembly globals (address space 1: C statics would live in linear memory, which
+ * is the heap's), JavaScript's entry points exported as malloc/free/realloc and C's as c_*.
+ * Linked (-DMEMKIT_LINKED): compiled into a C library's own module, so its calls to malloc,
+ * free, calloc and realloc are plain calls inside the module (no instance boundary, the fastest
+ * way C can reach memkit's heap); its state is ordinary statics (in the module's data, below
+ * __heap_base), it exports memkit_bind for memkit/ffi, and imports its JavaScript fallbacks
+ * from "memkit".
  */
+#ifdef MEMKIT_LINKED
+#define GLOBAL static
+#define VOLATILE_GLOBAL static volatile
+#define ENGINE_EXPORT(name)
+#define C_ENTRY(engine_name, linked_name) linked_name
+#define FALLBACK_IMPORT(name) __attribute__((import_module("memkit"), import_name(name)))
+#define BIND_NAME "memkit_bind"
+#define C_MALLOC malloc
+#else
 #define GLOBAL static __attribute__((address_space(1)))
+#define VOLATILE_GLOBAL static volatile __attribute__((address_space(1)))
+#define ENGINE_EXPORT(name) __attribute__((export_name(name)))
+#define C_ENTRY(engine_name, linked_name) __attribute__((export_name(#engine_name))) engine_name
+#define FALLBACK_IMPORT(name) __attribute__((import_module("c"), import_name(name)))
+#define BIND_NAME "bind"
+#define C_MALLOC c_malloc
+#endif
+
+/*
+ * The heap this instance serves, set by bind() (and set_limit, or itself when the end moves).
+ * The flags that only ever hold 0 or 1 are volatile: LLVM would otherwise shrink each into a
+ * byte of linear memory (GlobalOpt), out of address space 1, where it would overwrite the heap's
+ * memory (test/heap/engine.test.ts "never writes outside the heap's own memory").
+ */
+VOLATILE_GLOBAL i32 g_bound; /* 0 until bind(): C's calls go to the JavaScript fallbacks */
 GLOBAL i32 g_h;     /* header word index */
 GLOBAL i32 g_start; /* first block */
 GLOBAL i32 g_limit; /* end sentinel */
@@ -81,9 +112,9 @@ GLOBAL i32 g_secret;
 GLOBAL i32 g_zero_alloc;
 GLOBAL i32 g_zero_free;
 /* Set while a C caller's call runs (c_malloc ...), so a cold path records instead of throwing. */
-static volatile __attribute__((address_space(1))) i32 g_from_c;
+VOLATILE_GLOBAL i32 g_from_c;
 /* Set when a cold path ran during the current C call: its result is a failure, not "ask JavaScript". */
-static volatile __attribute__((address_space(1))) i32 g_failed;
+VOLATILE_GLOBAL i32 g_failed;
 
 static void cold(i32 kind, i32 a, i32 b) {
   g_failed = 1;
@@ -278,7 +309,8 @@ static i32 carve(i32 b, i32 have, i32 size, i32 left) {
 }
 
 /* Binds this instance to a heap: its header's word index, block region and secret. */
-__attribute__((export_name("bind"))) void bind(i32 h, i32 start, i32 limit, i32 secret, i32 zero_alloc, i32 zero_free) {
+__attribute__((export_name(BIND_NAME))) void bind(i32 h, i32 start, i32 limit, i32 secret, i32 zero_alloc, i32 zero_free) {
+  g_bound = 1;
   g_h = h;
   g_start = start;
   g_limit = limit;
@@ -288,7 +320,7 @@ __attribute__((export_name("bind"))) void bind(i32 h, i32 start, i32 limit, i32 
 }
 
 /* The heap's end moved (it grew): the new sentinel. */
-__attribute__((export_name("set_limit"))) void set_limit(i32 limit) { g_limit = limit; }
+ENGINE_EXPORT("set_limit") void set_limit(i32 limit) { g_limit = limit; }
 
 /*
  * Whether the heap's end word no longer matches the sentinel this instance was told (another
@@ -296,6 +328,23 @@ __attribute__((export_name("set_limit"))) void set_limit(i32 limit) { g_limit = 
  * checks the end word against its check word and calls set_limit.
  */
 static inline i32 end_moved(void) { return hw(H_END) != g_limit + BLOCK_HEADER; }
+
+/*
+ * refresh() in base.ts: a moved end word is taken when it is in range, aligned and confirmed by
+ * its keyed check word (wordCheck in layout.ts); else 0, and TypeScript takes the call and
+ * reports the corruption.
+ */
+static __attribute__((noinline)) i32 refresh_end(void) {
+  i32 end = hw(H_END);
+  u64 memory_bytes = (u64)__builtin_wasm_memory_size(0) << 16;
+  if ((end & 7) != 0 || end < g_start + 16 || (u64)(u32)end > memory_bytes) return 0;
+  if (hw(H_END_CHECK) != ((i32)(((u32)(end ^ H_END ^ (g_secret ^ 0x2f6b1e35))) * TAG_MUL) | 1)) return 0;
+  g_limit = end - BLOCK_HEADER;
+  return 1;
+}
+
+/* The end this instance knows is the heap's end (refreshed if it moved and checks out). */
+static inline i32 ready(void) { return !unlikely(end_moved()) || refresh_end(); }
 
 /* allocate's fast path (tlsf-core.ts); `keep` bytes at the start are the caller's to overwrite. */
 /* Inlined into malloc and C's malloc, the two hot entries (measured: W1 28.6 -> 26.5 ns per event). */
@@ -397,14 +446,14 @@ static inline i32 live_header(i32 ptr) {
 }
 
 /** malloc for JavaScript: the pointer, or 0 when the TypeScript path must take over (growth, huge). */
-__attribute__((export_name("malloc"))) i32 engine_malloc(i32 bytes) {
-  if (unlikely(end_moved())) return 0;
+ENGINE_EXPORT("malloc") i32 engine_malloc(i32 bytes) {
+  if (!ready()) return 0;
   return allocate(bytes, 0);
 }
 
 /** free (release in tlsf-core.ts). Returns 1, 0 after a cold path, 2 when TypeScript must take it (end moved). */
-__attribute__((export_name("free"))) i32 engine_free(i32 ptr) {
-  if (unlikely(end_moved())) return 2;
+ENGINE_EXPORT("free") i32 engine_free(i32 ptr) {
+  if (!ready()) return 2;
   if (unlikely(!live_header(ptr))) {
     cold(COLD_NOT_LIVE, ptr, 0);
     return 0;
@@ -476,8 +525,8 @@ __attribute__((export_name("free"))) i32 engine_free(i32 ptr) {
  * realloc (reallocate in tlsf-core.ts) of a live ptr: the (maybe moved) pointer, 0 when the
  * TypeScript path must take over (the move needs growth), or 1 after a cold path.
  */
-__attribute__((export_name("realloc"))) i32 engine_realloc(i32 ptr, i32 bytes) {
-  if (unlikely(end_moved())) return 0;
+ENGINE_EXPORT("realloc") i32 engine_realloc(i32 ptr, i32 bytes) {
+  if (!ready()) return 0;
   if (unlikely(!live_header(ptr))) {
     cold(COLD_NOT_LIVE, ptr, 0);
     return 1;
@@ -547,13 +596,13 @@ __attribute__((export_name("realloc"))) i32 engine_realloc(i32 ptr, i32 bytes) {
  * that is not a live block: they count failures, record a bad free, apply budgets); a cold path
  * (a corrupt heap) is recorded through `cold` and C gets NULL.
  */
-__attribute__((import_module("c"), import_name("malloc"))) i32 js_malloc(i32 size);
-__attribute__((import_module("c"), import_name("free"))) void js_free(i32 ptr);
-__attribute__((import_module("c"), import_name("calloc"))) i32 js_calloc(i32 count, i32 size);
-__attribute__((import_module("c"), import_name("realloc"))) i32 js_realloc(i32 ptr, i32 size);
+FALLBACK_IMPORT("malloc") i32 js_malloc(i32 size);
+FALLBACK_IMPORT("free") void js_free(i32 ptr);
+FALLBACK_IMPORT("calloc") i32 js_calloc(i32 count, i32 size);
+FALLBACK_IMPORT("realloc") i32 js_realloc(i32 ptr, i32 size);
 
-__attribute__((export_name("c_malloc"))) i32 c_malloc(i32 size) {
-  if ((u32)size > MAX_OFFSET) return js_malloc(size);
+i32 C_ENTRY(c_malloc, malloc)(i32 size) {
+  if ((u32)size > MAX_OFFSET || !g_bound || !ready()) return js_malloc(size);
   g_from_c = 1;
   g_failed = 0;
   i32 ptr = allocate(size, 0);
@@ -562,9 +611,9 @@ __attribute__((export_name("c_malloc"))) i32 c_malloc(i32 size) {
   return js_malloc(size);
 }
 
-__attribute__((export_name("c_free"))) void c_free(i32 ptr) {
+void C_ENTRY(c_free, free)(i32 ptr) {
   if (ptr == 0) return;
-  if (!live_header(ptr) || end_moved()) {
+  if (!g_bound || !ready() || !live_header(ptr)) {
     js_free(ptr);
     return;
   }
@@ -573,9 +622,9 @@ __attribute__((export_name("c_free"))) void c_free(i32 ptr) {
   g_from_c = 0;
 }
 
-__attribute__((export_name("c_calloc"))) i32 c_calloc(i32 count, i32 size) {
+i32 C_ENTRY(c_calloc, calloc)(i32 count, i32 size) {
   u64 bytes = (u64)(u32)count * (u32)size;
-  if (bytes > MAX_OFFSET) return js_calloc(count, size);
+  if (bytes > MAX_OFFSET || !g_bound || !ready()) return js_calloc(count, size);
   g_from_c = 1;
   g_failed = 0;
   i32 ptr = allocate_call((i32)bytes, 0);
@@ -586,9 +635,9 @@ __attribute__((export_name("c_calloc"))) i32 c_calloc(i32 count, i32 size) {
   return ptr;
 }
 
-__attribute__((export_name("c_realloc"))) i32 c_realloc(i32 ptr, i32 size) {
-  if (ptr == 0) return c_malloc(size);
-  if ((u32)size > MAX_OFFSET || !live_header(ptr)) return js_realloc(ptr, size);
+i32 C_ENTRY(c_realloc, realloc)(i32 ptr, i32 size) {
+  if (ptr == 0) return C_MALLOC(size);
+  if ((u32)size > MAX_OFFSET || !g_bound || !ready() || !live_header(ptr)) return js_realloc(ptr, size);
   g_from_c = 1;
   g_failed = 0;
   i32 moved = engine_realloc(ptr, size);
