@@ -116,6 +116,7 @@ const toTs: Contender[] = [
 // --- the JSON library -------------------------------------------------------------------------
 const DOC = makeDocument(64 * 1024, 5).text;
 const memkitJson = await instantiateWithHeap<JsonLib>(jsonFixture("json.wasm"));
+const linkedJson = await instantiateWithHeap<JsonLib>(jsonFixture("json-linked.wasm"));
 const libcJson = await loadLibcJson();
 const bumpJson = await loadBumpJson();
 const wasmBumpJson = await loadLibcJson(true);
@@ -146,6 +147,10 @@ roundtripWith(bareHeap, bareJson, DOC);
 const perRound = allocations;
 const json: Contender[] = [
   { name: "memkit heap (instantiateWithHeap)", fn: () => roundtripWith(memkitJson.heap, memkitJson.exports, DOC) },
+  {
+    name: "memkit heap, memkit's allocator linked into the module",
+    fn: () => roundtripWith(linkedJson.heap, linkedJson.exports, DOC),
+  },
   { name: "module's own malloc (wasi-libc dlmalloc in wasm)", fn: () => roundtripWith(libcJson.host, libcJson.c, DOC) },
   {
     name: "JS bump allocator (crossings only, free is a no-op)",

@@ -20,6 +20,10 @@ $CC $WASI -fno-builtin -DUSE_LIBC $LD_FLAGS -o ownership-libc.wasm ownership.c
 $CC $IMPORTED $LD_FLAGS -o json.wasm json.c
 $CC $WASI -DUSE_LIBC $LD_FLAGS -o json-libc.wasm json.c
 $CC $IMPORTED -DUSE_BUMP $LD_FLAGS -o json-bump.wasm json.c
+# memkit's allocator compiled into the module (its own flags: see scripts/build-engine.sh).
+$CC --target=wasm32 -O3 -nostdlib -mbulk-memory -fno-strict-aliasing -fwrapv -fno-builtin -DMEMKIT_LINKED \
+  -c -o /tmp/memkit-tlsf-linked.o ../../../src/heap/engine/tlsf.c
+$CC $IMPORTED -DUSE_MEMKIT_LINKED $LD_FLAGS -o json-linked.wasm json.c /tmp/memkit-tlsf-linked.o
 # Foreign allocators memkit must catch: a module with only its own malloc (with and without its
 # name section), and a library whose allocator hooks are not installed yet.
 $CC $WASI $LD_FLAGS -o own-malloc.wasm own-malloc.c

@@ -128,7 +128,9 @@ function makeRoom(memory: WasmMemory, base: number): void {
  * failed allocation is NULL; a bad free is recorded and C carries on) and memkit's in
  * JavaScript (the typed error is thrown when the call returns; the instance stays usable).
  * A module with an allocator of its own is refused; one that writes over memkit's heap with its
- * own allocator (library hooks not installed) is caught when the call returns.
+ * own allocator (library hooks not installed) is caught when the call returns. A module with
+ * memkit's allocator compiled in (`src/heap/engine/tlsf.c` built with `-DMEMKIT_LINKED`: it
+ * exports `memkit_bind`) is bound to the heap, so C's malloc and free stay inside the module.
  *
  * @param source The module's bytes or a compiled `WebAssembly.Module`.
  * @param options Extra imports, heap options, the bad-free policy, an allocator layer.
@@ -157,10 +159,23 @@ export async function instantiateWithHeap<E extends object = WasmExports>(
     throw new InvalidArgumentError(`onCError must be "defer" or "trap", got ${String(policy)}`);
   const b = new Boundary(policy, options.checkOnReturn === true);
   const js = cAllocatorImports(b);
-  let slots = CAllocatorSlots.create(js);
+  // memkit's allocator compiled into the module calls these only off its fast path; `cold` only
+  // once it is bound to the heap (which exists after instantiation).
+  let cold: ((kind: number, a: number, b: number, fromC: number) => void) | undefined;
+  const linked = facts.linkedAllocator
+    ? {
+        memkit: {
+          ...options.imports?.memkit,
+          ...js,
+          cold: (k: number, a: number, x: number, c: number) => cold?.(k, a, x, c),
+        },
+      }
+    : {};
+  let slots = facts.linkedAllocator ? undefined : CAllocatorSlots.create(js);
   const importsFor = (served: CAllocatorFunctions) => ({
     ...options.imports,
     [moduleName]: { ...options.imports?.[moduleName], ...served },
+    ...linked,
   });
   let imports = importsFor(slots?.imports ?? js);
   checkImports(facts, imports);
@@ -181,6 +196,7 @@ export async function instantiateWithHeap<E extends object = WasmExports>(
   }
   const { memory, heap } = serve(b, instance, memoryOf(instance, facts, imports), options);
   if (slots !== undefined) routeThroughEngine(b, slots, js);
+  if (facts.linkedAllocator) cold = bindLinkedAllocator(b, instance, js);
   const exports = wrapExports(b, instance.exports);
   if (typeof exports._initialize === "function") (exports._initialize as () => void)();
   return {
@@ -223,6 +239,23 @@ function useAllocator(b: Boundary, allocator: CAllocator | undefined): void {
     throw new InvalidArgumentError("The allocator must be a layer over this module's own heap (allocator.heap)");
   b.allocator = allocator;
   b.reroute();
+}
+
+/**
+ * Binds memkit's allocator compiled into the module to the heap (C's malloc and free then stay
+ * inside the module), and routes it to the JavaScript functions while an allocator layer is in use
+ * or the instance is poisoned. A heap without the engine (debug, for one) leaves it unbound: every
+ * call then goes to the JavaScript functions. Returns the heap's handler for its failed checks.
+ */
+function bindLinkedAllocator(b: Boundary, instance: WasmInstance, js: CAllocatorFunctions) {
+  const engine = b.heap.wasmAllocator(js, (error) => reportFromC(b, error));
+  const bind = instance.exports.memkit_bind;
+  const route = instance.exports.memkit_route;
+  if (engine === undefined || typeof bind !== "function" || typeof route !== "function") return undefined;
+  engine.bindLinked(bind as Parameters<typeof engine.bindLinked>[0]);
+  b.reroute = () => (route as (on: number) => void)(b.allocator === undefined && b.broken === undefined ? 1 : 0);
+  b.reroute();
+  return engine.cold;
 }
 
 function instantiationFailed(error: unknown): ForeignModuleError {

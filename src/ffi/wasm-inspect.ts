@@ -18,6 +18,11 @@ export interface ModuleFacts {
   readonly allocatorModule: string | undefined;
   /** Names of allocator functions it defines or exports itself (from its exports and name section). */
   readonly ownAllocator: readonly string[];
+  /**
+   * True when its allocator is memkit's own, compiled in (`src/heap/engine/tlsf.c` with
+   * `-DMEMKIT_LINKED`): it exports `memkit_bind` and serves memkit's heap, so it is no foreign allocator.
+   */
+  readonly linkedAllocator: boolean;
 }
 
 /** Reads an unsigned LEB128 at `at`; returns [value, next offset]. */
@@ -64,10 +69,12 @@ export function inspectModule(module: WasmModule): ModuleFacts {
   const imports = api.Module.imports(module);
   const allocatorModule = imports.find((i) => i.kind === "function" && ALLOCATOR_NAMES.includes(i.name))?.module;
   const own = new Set<string>();
-  for (const e of api.Module.exports(module)) if (e.kind === "function" && OWN_ALLOCATOR.test(e.name)) own.add(e.name);
+  const exports = api.Module.exports(module);
+  const linkedAllocator = exports.some((e) => e.kind === "function" && e.name === "memkit_bind");
+  for (const e of exports) if (e.kind === "function" && OWN_ALLOCATOR.test(e.name)) own.add(e.name);
   for (const section of api.Module.customSections(module, "name"))
     for (const name of functionNames(section)) if (OWN_ALLOCATOR.test(name)) own.add(name);
   // An imported function is named in the name section too: that one is memkit's, not the module's.
   for (const i of imports) if (i.kind === "function") own.delete(i.name);
-  return { imports, allocatorModule, ownAllocator: [...own] };
+  return { imports, allocatorModule, ownAllocator: linkedAllocator ? [] : [...own], linkedAllocator };
 }

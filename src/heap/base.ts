@@ -2,7 +2,7 @@ import { InvalidSizeError } from "../internal/errors.js";
 import { checkSize } from "../internal/validate.js";
 import type { Backing, HeapMemory } from "./backing.js";
 import { Cell, type CellLedger, type CellType, type ViewOf } from "./cell.js";
-import type { CAllocatorFunctions } from "./engine.js";
+import type { CAllocatorFunctions, WasmAllocator } from "./engine.js";
 import {
   DoubleFreeError,
   HeapCorruptionError,
@@ -621,7 +621,8 @@ export abstract class HeapBase {
    *
    * @param fallback JavaScript functions for what the engine does not serve.
    * @param onError Receives the engine's own errors (`HeapCorruptionError`) from calls made by C.
-   * @returns The four functions, or undefined.
+   * @returns The four functions (and what a C module with memkit's allocator compiled in needs:
+   *   `cold`, `bindLinked`), or undefined.
    * @example
    * ```ts
    * const heap = Heap.over(memory, { base: heapBase });
@@ -631,7 +632,7 @@ export abstract class HeapBase {
    * );
    * ```
    */
-  wasmAllocator(fallback: CAllocatorFunctions, onError: (error: unknown) => void): CAllocatorFunctions | undefined {
+  wasmAllocator(fallback: CAllocatorFunctions, onError: (error: unknown) => void): WasmAllocator | undefined {
     void fallback;
     void onError;
     return undefined;

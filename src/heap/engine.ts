@@ -53,6 +53,31 @@ export interface CAllocatorFunctions {
   realloc(ptr: number, size: number): number;
 }
 
+/**
+ * What `Heap.wasmAllocator` returns: C's four functions served by the heap's WebAssembly engine,
+ * and what a C module with memkit's allocator compiled in needs to share the heap.
+ *
+ * @example
+ * ```ts
+ * const allocator = heap.wasmAllocator(fallback, (error) => console.error(error));
+ * allocator?.bindLinked(instance.exports.memkit_bind as (...args: number[]) => void);
+ * ```
+ */
+export interface WasmAllocator extends CAllocatorFunctions {
+  /**
+   * This heap's handler for a check that failed in memkit's allocator compiled into a C module
+   * (`src/heap/engine/tlsf.c` built with `-DMEMKIT_LINKED`): that module's `"memkit" "cold"` import.
+   */
+  readonly cold: (kind: number, a: number, b: number, fromC: number) => void;
+  /**
+   * Binds memkit's allocator compiled into a C module to this heap, through the module's
+   * `memkit_bind` export: the module's malloc and free then run there, in the module itself.
+   */
+  bindLinked(
+    memkitBind: (h: number, start: number, limit: number, secret: number, zeroAlloc: number, zeroFree: number) => void,
+  ): void;
+}
+
 /** The cold path of tlsf-core.ts named by `kind` (it throws), run for a failed engine check. */
 export type ColdPath = (kind: number, a: number, b: number) => void;
 

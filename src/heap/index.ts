@@ -9,7 +9,7 @@ export { ArenaHeap } from "./arena.js";
 export type { HeapMemory, WasmMemory } from "./backing.js";
 export { Cell, type CellType, type NumericArrayType, type ViewOf } from "./cell.js";
 export { defaultHeap } from "./default-heap.js";
-export type { CAllocatorFunctions } from "./engine.js";
+export type { CAllocatorFunctions, WasmAllocator } from "./engine.js";
 export {
   DoubleFreeError,
   HeapCorruptionError,

@@ -1,7 +1,7 @@
 import { InvalidArgumentError } from "../internal/errors.js";
 import type { Backing } from "./backing.js";
 import { HeapBase } from "./base.js";
-import { type CAllocatorFunctions, type EngineExports, startEngine } from "./engine.js";
+import { type CAllocatorFunctions, type EngineExports, startEngine, type WasmAllocator } from "./engine.js";
 import * as layout from "./layout.js";
 import type { HeapInstanceOptions } from "./options.js";
 
@@ -172,15 +172,20 @@ export abstract class TlsfCore extends HeapBase {
     this.engine?.set_limit(this.limit);
   }
 
-  override wasmAllocator(
-    fallback: CAllocatorFunctions,
-    onError: (error: unknown) => void,
-  ): CAllocatorFunctions | undefined {
+  override wasmAllocator(fallback: CAllocatorFunctions, onError: (error: unknown) => void): WasmAllocator | undefined {
     const engine = this.engine;
     if (engine === undefined) return undefined;
     this.cFallback = fallback;
     this.cErrors = onError;
-    return { malloc: engine.c_malloc, free: engine.c_free, calloc: engine.c_calloc, realloc: engine.c_realloc };
+    return {
+      malloc: engine.c_malloc,
+      free: engine.c_free,
+      calloc: engine.c_calloc,
+      realloc: engine.c_realloc,
+      cold: (kind, a, b, fromC) => this.engineCold(kind, a, b, fromC),
+      bindLinked: (memkitBind) =>
+        memkitBind(this.h, this.start, this.limit, this.secret, this.zeroAlloc ? 1 : 0, this.zeroFree ? 1 : 0),
+    };
   }
 
   /**

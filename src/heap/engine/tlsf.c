@@ -319,6 +319,14 @@ __attribute__((export_name(BIND_NAME))) void bind(i32 h, i32 start, i32 limit, i
   g_zero_free = zero_free;
 }
 
+#ifdef MEMKIT_LINKED
+/*
+ * 0: C's calls go to the JavaScript fallbacks (an allocator layer, a poisoned instance); 1: back
+ * to the heap (after bind).
+ */
+__attribute__((export_name("memkit_route"))) void memkit_route(i32 on) { g_bound = on; }
+#endif
+
 /* The heap's end moved (it grew): the new sentinel. */
 ENGINE_EXPORT("set_limit") void set_limit(i32 limit) { g_limit = limit; }
 
