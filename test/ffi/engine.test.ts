@@ -1,8 +1,8 @@
 import { readFileSync } from "node:fs";
 import { FaultInjector, HeapAllocator } from "memkit/fallible";
 import { instantiateWithHeap } from "memkit/ffi";
-import type { Heap } from "memkit/heap";
 import { describe, expect, it } from "vitest";
+import { countJavaScriptCalls } from "../helpers/count-heap-calls.js";
 
 // C's malloc/free/calloc/realloc go straight to the heap's WebAssembly engine (no JavaScript on
 // the way); JavaScript runs only for what the engine hands back, with C's rules.
@@ -15,20 +15,6 @@ interface Ownership {
   allocate_zeroed(count: number, size: number): number;
   resize(p: number, n: number): number;
   release(p: number): void;
-}
-
-/** Counts the calls C's allocations make into the heap's JavaScript methods. */
-function countJavaScriptCalls(heap: Heap): { calls: number } {
-  const counter = { calls: 0 };
-  const target = heap as unknown as Record<string, (...args: number[]) => number>;
-  for (const name of ["malloc", "tryMalloc", "free", "realloc", "calloc"]) {
-    const method = (target[name] as (...args: number[]) => number).bind(heap);
-    target[name] = (...args: number[]) => {
-      counter.calls++;
-      return method(...args);
-    };
-  }
-  return counter;
 }
 
 describe("C's allocations run in the heap's WebAssembly engine", () => {

@@ -3,26 +3,13 @@ import { instantiateWithHeap } from "memkit/ffi";
 import type { Heap } from "memkit/heap";
 import { describe, expect, it } from "vitest";
 import { fixture, type JsonLib, loadLibcJson, makeDocument, roundtripWith } from "../../bench/ffi/json-fixture.js";
+import { countJavaScriptCalls } from "../helpers/count-heap-calls.js";
 
 // memkit's allocator compiled into a C library's own module (json-linked.wasm: json.c linked with
 // src/heap/engine/tlsf.c built with -DMEMKIT_LINKED): C's malloc and free are plain calls inside
 // the module, bound by instantiateWithHeap to the same heap TypeScript allocates from.
 
 const linked = (options = {}) => instantiateWithHeap<JsonLib>(fixture("json-linked.wasm"), options);
-
-/** Counts the calls into the heap's JavaScript methods (C's allocations should make none). */
-function countJavaScriptCalls(heap: Heap): { calls: number } {
-  const counter = { calls: 0 };
-  const target = heap as unknown as Record<string, (...args: number[]) => number>;
-  for (const name of ["malloc", "tryMalloc", "free", "realloc", "calloc"]) {
-    const method = (target[name] as (...args: number[]) => number).bind(heap);
-    target[name] = (...args: number[]) => {
-      counter.calls++;
-      return method(...args);
-    };
-  }
-  return counter;
-}
 
 /** Parses `text` in C and returns the tree (the source block stays allocated: free it). */
 function parse(heap: Heap, c: JsonLib, text: string): { tree: number; src: number } {
