@@ -876,6 +876,7 @@ export abstract class TlsfCore extends HeapBase {
       if (after !== 0 && after !== TAG_CACHED) this.header(next);
     }
     let from = b;
+    let stays = false;
     if ((word & F_LEFT_FREE) !== 0) {
       const left = m[(b - 4) >> 2] as number;
       const leftWord = m[left >> 2] as number;
@@ -890,7 +891,11 @@ export abstract class TlsfCore extends HeapBase {
       ) {
         this.badBackPointer(b, left);
       }
-      this.removeFree(left, leftSize);
+      // A left neighbour whose size class the merge does not change keeps its place in its list
+      // (the block grows to the right: its start, and so its links, stay): no unlink and relink.
+      // Its links are checked when it does leave the list. (engine/tlsf.c does the same.)
+      stays = sizeClass(size + BLOCK_HEADER + leftSize) === sizeClass(leftSize);
+      if (!stays) this.removeFree(left, leftSize);
       // b's header (already tagged freed) becomes interior bytes.
       if (this.zeroAlloc) this.scrub(b - 4, b + 16);
       size += BLOCK_HEADER + leftSize;
@@ -901,7 +906,7 @@ export abstract class TlsfCore extends HeapBase {
     m[(next - 4) >> 2] = from;
     // The L flag is outside the tag: setting it needs no new checksum.
     m[next >> 2] = nextWord | F_LEFT_FREE;
-    this.insertFree(from, size);
+    if (!stays) this.insertFree(from, size);
   }
 
   /** Throws for a back pointer that does not name a checked free block ending at b (cold path of release). */

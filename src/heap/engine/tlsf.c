@@ -504,6 +504,7 @@ ENGINE_EXPORT("free") i32 engine_free(i32 ptr) {
     }
   }
   i32 from = b;
+  i32 stays = 0;
   if ((word & F_LEFT_FREE) != 0) {
     i32 left = ld(b - 4);
     if (unlikely((left & 7) != 0 || left < g_start || left >= b)) {
@@ -517,7 +518,9 @@ ENGINE_EXPORT("free") i32 engine_free(i32 ptr) {
       cold(COLD_BAD_BACK, b, left);
       return 0;
     }
-    if (!remove_free(left, left_size)) return 0;
+    /* A merge that keeps the left block's size class keeps it in place in its list (release). */
+    stays = size_class(size + BLOCK_HEADER + left_size) == size_class(left_size);
+    if (!stays && !remove_free(left, left_size)) return 0;
     if (g_zero_alloc) scrub(b - 4, b + 16);
     size += BLOCK_HEADER + left_size;
     from = left;
@@ -526,7 +529,7 @@ ENGINE_EXPORT("free") i32 engine_free(i32 ptr) {
   st(from + 4, tag(size | F_FREE, from));
   st(next - 4, from);
   st(next, next_word | F_LEFT_FREE);
-  return insert_free(from, size);
+  return stays ? 1 : insert_free(from, size);
 }
 
 /**
