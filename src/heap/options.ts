@@ -65,7 +65,7 @@ export interface HeapInstanceOptions {
    * Which code runs a TLSF heap's malloc, free and realloc over a non-shared `WebAssembly.Memory`
    * (what `Heap.create` and `Heap.fixed` give such a heap): `"wasm"`, memkit's TLSF hot paths
    * compiled to WebAssembly (the same checks, layout and results as the TypeScript ones, about
-   * 1.3-1.5x faster per call, and callable from C without entering JavaScript, see
+   * 1.2-1.5x faster per call, and callable from C without entering JavaScript, see
    * `wasmAllocator`), or `"typescript"` (then `Heap.create` and `Heap.fixed` use an `ArrayBuffer`).
    * Debug, cached, shared, arena and pool heaps always use TypeScript, and so does `"wasm"` wherever
    * WebAssembly cannot compile the engine (a content security policy without `'wasm-unsafe-eval'`).
