@@ -52,9 +52,7 @@ export function createHeap(options: HeapOptions): HeapBase {
   const max = checkSize(options.maxBytes ?? Math.max(initial, 1024 * MIB), "maxBytes", initial, MAX_OFFSET);
   const backing = options.shared
     ? new Backing(newSharedBuffer(initial, max))
-    : runsEngine(options)
-      ? new Backing(newWasmMemory(initial, max))
-      : new Backing(new ArrayBuffer(initial), max);
+    : (engineMemory(initial, max, options) ?? new Backing(new ArrayBuffer(initial), max));
   return format(backing, { ...options, maxBytes: max }, false);
 }
 
@@ -75,13 +73,26 @@ function runsEngine(options: HeapOptions): boolean {
   );
 }
 
+/**
+ * A WebAssembly memory for a heap that would run the engine, or undefined (then an ArrayBuffer):
+ * also when the engine refuses to make one (no address space left for another memory).
+ */
+function engineMemory(bytes: number, maxBytes: number, options: HeapOptions): Backing | undefined {
+  if (!runsEngine(options)) return undefined;
+  try {
+    return new Backing(newWasmMemory(bytes, maxBytes));
+  } catch {
+    return undefined;
+  }
+}
+
 /** `Heap.fixed`: one new buffer that never grows. */
 export function fixedHeap(bytes: number, options: HeapOptions): HeapBase {
   const size = checkSize(bytes, "bytes", 256, MAX_OFFSET);
   // A WebAssembly memory comes in 64 KiB pages (the heap still ends at `bytes`, its maxBytes), so
   // a heap smaller than a page keeps an ArrayBuffer of its own size.
-  const memory = size >= 65536 && runsEngine(options) ? newWasmMemory(size, size) : new ArrayBuffer(size);
-  return format(new Backing(memory), { ...options, maxBytes: size }, false);
+  const backing = (size >= 65536 ? engineMemory(size, size, options) : undefined) ?? new Backing(new ArrayBuffer(size));
+  return format(backing, { ...options, maxBytes: size }, false);
 }
 
 /** `Heap.over`: a new heap in memory the caller provides (which may hold old bytes). */

@@ -173,6 +173,24 @@ describe("the WebAssembly TLSF engine", () => {
     );
   });
 
+  it("Heap.create and Heap.fixed fall back to an ArrayBuffer when no WebAssembly memory can be made", () => {
+    const real = WebAssembly.Memory;
+    (WebAssembly as { Memory: unknown }).Memory = class {
+      constructor() {
+        throw new RangeError("WebAssembly.Memory(): could not allocate memory");
+      }
+    };
+    try {
+      for (const heap of [Heap.create(), Heap.fixed(1 << 20)]) {
+        expect(heap.memory).toBeInstanceOf(ArrayBuffer);
+        heap.free(heap.malloc(100));
+        heap.check();
+      }
+    } finally {
+      (WebAssembly as { Memory: unknown }).Memory = real;
+    }
+  });
+
   it("never writes outside the heap's own memory (its state lives in WebAssembly globals, not in memory)", () => {
     const memory = new WebAssembly.Memory({ initial: 2, maximum: 8 });
     new Uint8Array(memory.buffer).fill(0xaa, 0, 4096);
