@@ -1,9 +1,6 @@
-import { InvalidArgumentError } from "../internal/errors.js";
-import type { Backing } from "./backing.js";
 import { HeapBase } from "./base.js";
-import { type CAllocatorFunctions, type EngineExports, startEngine, type WasmAllocator } from "./engine.js";
+import type { EngineExports } from "./engine.js";
 import * as layout from "./layout.js";
-import type { HeapInstanceOptions } from "./options.js";
 
 // Module-local copies of what the hot paths use from layout.ts: V8 reads an imported binding
 // through its module cell at every use and cannot fold it as a constant (measured, W1 replay:
@@ -142,97 +139,11 @@ export abstract class TlsfCore extends HeapBase {
   static override readonly controlBytes: number = alignUp(CONTROL_WORDS * 4, ALIGN);
 
   /**
-   * The WebAssembly engine (engine/tlsf.c) when this heap is direct and over a non-shared
-   * WebAssembly memory: it runs the hot paths below instead of them, with the same results.
+   * @internal The WebAssembly engine (engine/tlsf.c) when this heap runs it (TlsfHeap sets it up,
+   * see tlsf.ts): malloc, free and realloc below call it instead of the TypeScript hot paths, with
+   * the same results.
    */
-  private readonly engine: EngineExports | undefined;
-  /** What C's calls fall back to and where their errors go (see `wasmAllocator`). */
-  private cFallback: CAllocatorFunctions | undefined = undefined;
-  private cErrors: ((error: unknown) => void) | undefined = undefined;
-
-  /** @internal Use `Heap.create`, `Heap.fixed`, `Heap.over` or `Heap.attach`. */
-  constructor(backing: Backing, base: number, options: HeapInstanceOptions) {
-    super(backing, base, options);
-    const engine = options.engine ?? "wasm";
-    if (engine !== "wasm" && engine !== "typescript") {
-      throw new InvalidArgumentError(`engine must be "wasm" or "typescript", got ${String(engine)}`);
-    }
-    this.engine =
-      engine === "wasm" && this.direct && backing.wasm && !backing.shared
-        ? startEngine(
-            backing.memory as Parameters<typeof startEngine>[0],
-            (kind, a, b, fromC) => this.engineCold(kind, a, b, fromC),
-            () => this.cFallback,
-          )
-        : undefined;
-    this.engine?.bind(this.h, this.start, this.limit, this.secret, this.zeroAlloc ? 1 : 0, this.zeroFree ? 1 : 0);
-  }
-
-  protected override limitMoved(): void {
-    this.engine?.set_limit(this.limit);
-  }
-
-  override wasmAllocator(fallback: CAllocatorFunctions, onError: (error: unknown) => void): WasmAllocator | undefined {
-    const engine = this.engine;
-    if (engine === undefined) return undefined;
-    this.cFallback = fallback;
-    this.cErrors = onError;
-    return {
-      malloc: engine.c_malloc,
-      free: engine.c_free,
-      calloc: engine.c_calloc,
-      realloc: engine.c_realloc,
-      cold: (kind, a, b, fromC) => this.engineCold(kind, a, b, fromC),
-      bindLinked: (memkitBind) =>
-        memkitBind(this.h, this.start, this.limit, this.secret, this.zeroAlloc ? 1 : 0, this.zeroFree ? 1 : 0),
-    };
-  }
-
-  /**
-   * A failed check in the engine: runs this file's cold path for it (numbers from engine/tlsf.c),
-   * which throws the error the TypeScript hot path would have thrown. For a call made by C the
-   * error goes to `wasmAllocator`'s onError instead and the engine returns NULL to C.
-   */
-  private engineCold(kind: number, a: number, b: number, fromC: number): void {
-    try {
-      this.coldPath(kind, a, b);
-    } catch (error) {
-      const sink = this.cErrors;
-      if (fromC === 0 || sink === undefined) throw error;
-      sink(error);
-    }
-  }
-
-  private coldPath(kind: number, a: number, b: number): never {
-    switch (kind) {
-      case 1:
-        return this.badHead(a, b);
-      case 2:
-        return this.badLink(a, b);
-      case 3:
-        return this.staleFree(a);
-      case 4:
-        return this.badHeader(a);
-      case 5:
-        return this.notLive(a);
-      case 6:
-        return this.corrupt(a, "a live block has an impossible size");
-      case 7:
-        return this.badRight(a, b);
-      case 8:
-        return this.badBackPointer(a, b);
-      case 9:
-        return this.corrupt(a, `a free block has an impossible size ${b}`);
-      case 10:
-        return this.badNeighbour(a, b + 8, a + 12, "a free list's forward link is broken");
-      case 11:
-        return this.badNeighbour(a, b + 12, a + 8, "a free list's back link is broken");
-      case 12:
-        return this.corrupt(a + 8, "a free block without a previous link is not its list's head");
-      default:
-        return this.corrupt(a, `the WebAssembly engine reported an unknown failure ${kind}`);
-    }
-  }
+  protected engine: EngineExports | undefined = undefined;
 
   /**
    * Allocates `bytes` bytes (see `Heap.malloc`). TLSF's own copy of the entry points: with one
@@ -364,7 +275,8 @@ export abstract class TlsfCore extends HeapBase {
     return word;
   }
 
-  private badHeader(b: number): never {
+  /** @internal */
+  protected badHeader(b: number): never {
     if ((b & 7) !== 0 || b < this.start || b > this.limit) {
       this.corrupt(b, "a block boundary lies outside the block region or is misaligned");
     }
@@ -478,7 +390,8 @@ export abstract class TlsfCore extends HeapBase {
   }
 
   /** Throws for a block whose header says free while its neighbours say it is not (cold path). */
-  private staleFree(b: number): never {
+  /** @internal */
+  protected staleFree(b: number): never {
     return this.corrupt(
       b,
       "a block's header says it is free, but its right neighbour and back pointer do not (a stale header written back over a live block?)",
@@ -486,7 +399,8 @@ export abstract class TlsfCore extends HeapBase {
   }
 
   /** Throws for a list neighbour that is not a checked free block linking back (cold path of removeFree). */
-  private badNeighbour(to: number, at: number, backAt: number, what: string): never {
+  /** @internal */
+  protected badNeighbour(to: number, at: number, backAt: number, what: string): never {
     if ((to & 7) !== 0 || to < this.start || to >= this.limit) {
       this.corrupt(at, `a free-list link decodes to ${to}, outside the block region`);
     }
@@ -744,7 +658,8 @@ export abstract class TlsfCore extends HeapBase {
   }
 
   /** Throws for a list head that is not a checked free block of its class (cold path of allocate). */
-  private badHead(hi: number, b: number): never {
+  /** @internal */
+  protected badHead(hi: number, b: number): never {
     if (b === 0) this.corrupt(hi * 4, "a bitmap says a free list is non-empty but its head is empty");
     const word = this.freeHeader(b);
     if (this.link(b + 8) !== 0) this.corrupt(b + 8, "a free list's head has a previous link");
@@ -753,7 +668,8 @@ export abstract class TlsfCore extends HeapBase {
   }
 
   /** Throws for a free-list link that does not name a checked free block linking back (cold path). */
-  private badLink(to: number, at: number): never {
+  /** @internal */
+  protected badLink(to: number, at: number): never {
     if ((to & 7) !== 0 || to < this.start || to >= this.limit) {
       this.corrupt(at, `a free-list link decodes to ${to}, outside the block region`);
     }
@@ -814,7 +730,8 @@ export abstract class TlsfCore extends HeapBase {
   }
 
   /** Throws the right error for a pointer that is not a live block's payload (cold path of blockOf). */
-  private notLive(ptr: number): never {
+  /** @internal */
+  protected notLive(ptr: number): never {
     const b = ptr - BLOCK_HEADER;
     if ((ptr & 7) !== 0) this.invalidPointer(ptr, "it is not 8-byte aligned");
     if (b < this.start || b >= this.limit) this.invalidPointer(ptr, "it is outside the heap");
@@ -910,13 +827,15 @@ export abstract class TlsfCore extends HeapBase {
   }
 
   /** Throws for a back pointer that does not name a checked free block ending at b (cold path of release). */
-  private badBackPointer(b: number, left: number): never {
+  /** @internal */
+  protected badBackPointer(b: number, left: number): never {
     this.freeHeader(left);
     return this.corrupt(b - 4, "a back pointer does not name the block to the left");
   }
 
   /** Throws for a right neighbour whose header does not check out (cold path of release). */
-  private badRight(r: number, word: number): never {
+  /** @internal */
+  protected badRight(r: number, word: number): never {
     this.header(r);
     if ((word & F_LEFT_FREE) !== 0) this.corrupt(r, "the block after a live block says its left neighbour is free");
     return this.corrupt(r, "the block after a live block is not a live, cached or free block");

@@ -1,4 +1,8 @@
+import { InvalidArgumentError } from "../internal/errors.js";
+import type { Backing } from "./backing.js";
+import { type CAllocatorFunctions, startEngine, type WasmAllocator } from "./engine.js";
 import { ALIGN, BLOCK_HEADER, blockTag, H_LIVE, H_USED, TAG_CACHED } from "./layout.js";
+import type { HeapInstanceOptions } from "./options.js";
 import { TLSF_LAYOUT, TlsfCore } from "./tlsf-core.js";
 
 const {
@@ -28,6 +32,97 @@ const {
  * ```
  */
 export class TlsfHeap extends TlsfCore {
+  /** What C's calls fall back to and where their errors go (see `wasmAllocator`). */
+  private cFallback: CAllocatorFunctions | undefined = undefined;
+  private cErrors: ((error: unknown) => void) | undefined = undefined;
+
+  /**
+   * @internal Use `Heap.create`, `Heap.fixed`, `Heap.over` or `Heap.attach`. Starts the
+   * WebAssembly engine when the heap is direct and over a non-shared WebAssembly memory.
+   */
+  constructor(backing: Backing, base: number, options: HeapInstanceOptions) {
+    super(backing, base, options);
+    const engine = options.engine ?? "wasm";
+    if (engine !== "wasm" && engine !== "typescript") {
+      throw new InvalidArgumentError(`engine must be "wasm" or "typescript", got ${String(engine)}`);
+    }
+    this.engine =
+      engine === "wasm" && this.direct && backing.wasm && !backing.shared
+        ? startEngine(
+            backing.memory as Parameters<typeof startEngine>[0],
+            (kind, a, b, fromC) => this.engineCold(kind, a, b, fromC),
+            () => this.cFallback,
+          )
+        : undefined;
+    this.engine?.bind(this.h, this.start, this.limit, this.secret, this.zeroAlloc ? 1 : 0, this.zeroFree ? 1 : 0);
+  }
+
+  protected override limitMoved(): void {
+    this.engine?.set_limit(this.limit);
+  }
+
+  override wasmAllocator(fallback: CAllocatorFunctions, onError: (error: unknown) => void): WasmAllocator | undefined {
+    const engine = this.engine;
+    if (engine === undefined) return undefined;
+    this.cFallback = fallback;
+    this.cErrors = onError;
+    return {
+      malloc: engine.c_malloc,
+      free: engine.c_free,
+      calloc: engine.c_calloc,
+      realloc: engine.c_realloc,
+      cold: (kind, a, b, fromC) => this.engineCold(kind, a, b, fromC),
+      bindLinked: (memkitBind) =>
+        memkitBind(this.h, this.start, this.limit, this.secret, this.zeroAlloc ? 1 : 0, this.zeroFree ? 1 : 0),
+    };
+  }
+
+  /**
+   * A failed check in the engine: runs tlsf-core.ts's cold path for it (numbers from engine/tlsf.c),
+   * which throws the error the TypeScript hot path would have thrown. For a call made by C the
+   * error goes to `wasmAllocator`'s onError instead and the engine returns NULL to C.
+   */
+  private engineCold(kind: number, a: number, b: number, fromC: number): void {
+    try {
+      this.coldPath(kind, a, b);
+    } catch (error) {
+      const sink = this.cErrors;
+      if (fromC === 0 || sink === undefined) throw error;
+      sink(error);
+    }
+  }
+
+  private coldPath(kind: number, a: number, b: number): never {
+    switch (kind) {
+      case 1:
+        return this.badHead(a, b);
+      case 2:
+        return this.badLink(a, b);
+      case 3:
+        return this.staleFree(a);
+      case 4:
+        return this.badHeader(a);
+      case 5:
+        return this.notLive(a);
+      case 6:
+        return this.corrupt(a, "a live block has an impossible size");
+      case 7:
+        return this.badRight(a, b);
+      case 8:
+        return this.badBackPointer(a, b);
+      case 9:
+        return this.corrupt(a, `a free block has an impossible size ${b}`);
+      case 10:
+        return this.badNeighbour(a, b + 8, a + 12, "a free list's forward link is broken");
+      case 11:
+        return this.badNeighbour(a, b + 12, a + 8, "a free list's back link is broken");
+      case 12:
+        return this.corrupt(a + 8, "a free block without a previous link is not its list's head");
+      default:
+        return this.corrupt(a, `the WebAssembly engine reported an unknown failure ${kind}`);
+    }
+  }
+
   /**
    * Visits every block in address order. Bounded: each step is a checked header of at least
    * MIN_SIZE bytes that ends inside the region; anything else is a HeapCorruptionError.
