@@ -389,8 +389,7 @@ export abstract class TlsfCore extends HeapBase {
     }
   }
 
-  /** Throws for a block whose header says free while its neighbours say it is not (cold path). */
-  /** @internal */
+  /** @internal Throws for a block whose header says free while its neighbours say it is not (cold path). */
   protected staleFree(b: number): never {
     return this.corrupt(
       b,
@@ -398,8 +397,7 @@ export abstract class TlsfCore extends HeapBase {
     );
   }
 
-  /** Throws for a list neighbour that is not a checked free block linking back (cold path of removeFree). */
-  /** @internal */
+  /** @internal Throws for a list neighbour that is not a checked free block linking back (cold path of removeFree). */
   protected badNeighbour(to: number, at: number, backAt: number, what: string): never {
     if ((to & 7) !== 0 || to < this.start || to >= this.limit) {
       this.corrupt(at, `a free-list link decodes to ${to}, outside the block region`);
@@ -657,8 +655,7 @@ export abstract class TlsfCore extends HeapBase {
     return ptr;
   }
 
-  /** Throws for a list head that is not a checked free block of its class (cold path of allocate). */
-  /** @internal */
+  /** @internal Throws for a list head that is not a checked free block of its class (cold path of allocate). */
   protected badHead(hi: number, b: number): never {
     if (b === 0) this.corrupt(hi * 4, "a bitmap says a free list is non-empty but its head is empty");
     const word = this.freeHeader(b);
@@ -667,8 +664,7 @@ export abstract class TlsfCore extends HeapBase {
     return this.corrupt(hi * 4, "a free list holds a block of another size class");
   }
 
-  /** Throws for a free-list link that does not name a checked free block linking back (cold path). */
-  /** @internal */
+  /** @internal Throws for a free-list link that does not name a checked free block linking back (cold path). */
   protected badLink(to: number, at: number): never {
     if ((to & 7) !== 0 || to < this.start || to >= this.limit) {
       this.corrupt(at, `a free-list link decodes to ${to}, outside the block region`);
@@ -729,8 +725,7 @@ export abstract class TlsfCore extends HeapBase {
     return b;
   }
 
-  /** Throws the right error for a pointer that is not a live block's payload (cold path of blockOf). */
-  /** @internal */
+  /** @internal Throws the right error for a pointer that is not a live block's payload (cold path of blockOf). */
   protected notLive(ptr: number): never {
     const b = ptr - BLOCK_HEADER;
     if ((ptr & 7) !== 0) this.invalidPointer(ptr, "it is not 8-byte aligned");
@@ -826,15 +821,13 @@ export abstract class TlsfCore extends HeapBase {
     if (!stays) this.insertFree(from, size);
   }
 
-  /** Throws for a back pointer that does not name a checked free block ending at b (cold path of release). */
-  /** @internal */
+  /** @internal Throws for a back pointer that does not name a checked free block ending at b (cold path of release). */
   protected badBackPointer(b: number, left: number): never {
     this.freeHeader(left);
     return this.corrupt(b - 4, "a back pointer does not name the block to the left");
   }
 
-  /** Throws for a right neighbour whose header does not check out (cold path of release). */
-  /** @internal */
+  /** @internal Throws for a right neighbour whose header does not check out (cold path of release). */
   protected badRight(r: number, word: number): never {
     this.header(r);
     if ((word & F_LEFT_FREE) !== 0) this.corrupt(r, "the block after a live block says its left neighbour is free");

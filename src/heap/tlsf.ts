@@ -84,6 +84,8 @@ export class TlsfHeap extends TlsfCore {
    */
   private engineCold(kind: number, a: number, b: number, fromC: number): void {
     try {
+      // The engine follows a moved end word itself; the cold path's range checks need it too.
+      this.fresh();
       this.coldPath(kind, a, b);
     } catch (error) {
       const sink = this.cErrors;

@@ -191,6 +191,19 @@ describe("the WebAssembly TLSF engine", () => {
     }
   });
 
+  it("names a double free in memory another heap object's growth brought in (the cold path sees the new end too)", () => {
+    const a = Heap.create({ initialBytes: 64 * 1024, maxBytes: 8 << 20 });
+    a.free(a.malloc(16)); // a's engine and views are warm
+    const b = Heap.attach(a.memory);
+    const big = b.malloc(1 << 20); // b grows the memory; a has not run since
+    const late = b.malloc(64 << 10);
+    expect(late).toBeGreaterThan(1 << 20);
+    b.free(late);
+    expect(() => a.free(late)).toThrow(expect.objectContaining({ code: "ERR_MEMKIT_DOUBLE_FREE" }));
+    b.free(big);
+    a.check();
+  });
+
   it("never writes outside the heap's own memory (its state lives in WebAssembly globals, not in memory)", () => {
     const memory = new WebAssembly.Memory({ initial: 2, maximum: 8 });
     new Uint8Array(memory.buffer).fill(0xaa, 0, 4096);
