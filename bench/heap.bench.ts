@@ -12,6 +12,7 @@ import { CC1_TRACE, loadTrace, peakLiveBytes, type Trace, withSurvivorsFreed } f
 import { type Contender, type Group, runBenchmark } from "./harness.js";
 import { assemblyScriptRunner, cellRunner, heapRunner, thingRunner, typedArrayRunner } from "./heap/contenders.js";
 import { cpuNsPerOp } from "./heap/cpu-time.js";
+import { isolatedContenders } from "./heap/isolated.js";
 import { buildNativeReplayer, nativeAllocators, runNative, traceFile } from "./heap/native.js";
 import { sharedThroughput } from "./heap/shared.js";
 import { printTargets } from "./heap/targets.js";
@@ -137,6 +138,16 @@ if (existsSync(CC1_TRACE)) {
 groups.push(
   workloadGroup("A1 scope: 1000 allocations 16..256 B then all freed, ns per op", a1(), { arena: true, pool: false }),
 );
+
+// The same replays, one contender per process (see heap/isolated.ts): the default heap alone.
+for (const key of ["w1", "w2", "w3", ...(existsSync(CC1_TRACE) ? ["t1"] : []), "a1"]) {
+  const contenders = isolatedContenders(key);
+  if (contenders.length > 0)
+    groups.push({
+      name: `${key.toUpperCase()} alone: one contender per process, CPU ns per event (median of 3)`,
+      contenders,
+    });
+}
 
 const shared = await sharedThroughput();
 groups.push({
