@@ -15,9 +15,9 @@ export interface EngineExports {
   bind(h: number, start: number, limit: number, secret: number, zeroAlloc: number, zeroFree: number): void;
   /** The sentinel moved (the heap grew). */
   set_limit(limit: number): void;
-  /** A pointer, or 0 when the TypeScript path must take over (growth, aligned or huge sizes). */
+  /** A pointer, or 0 when the TypeScript path must take over (growth, huge sizes, an end word that does not check out). */
   malloc(bytes: number): number;
-  /** 1, or 0 after a cold path (which threw for a JavaScript caller). */
+  /** 1; 2 when the end word moved and does not check out (the TypeScript path takes the call); 0 after a cold path (which threw). */
   free(ptr: number): number;
   /** The (maybe moved) pointer, or 0 when the TypeScript path must take over. */
   realloc(ptr: number, bytes: number): number;
