@@ -115,6 +115,11 @@ export class Boundary {
     this.reroute();
   }
 
+  /** Whether C may allocate from the heap's engine directly: no allocator layer, not poisoned. */
+  get servesDirectly(): boolean {
+    return this.allocator === undefined && this.broken === undefined;
+  }
+
   /**
    * Re-points C's allocator imports after `allocator` or `broken` changed (set by
    * instantiateWithHeap when C calls the heap's WebAssembly engine directly; else nothing to do).

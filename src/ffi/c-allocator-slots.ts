@@ -1,14 +1,9 @@
 import type { CAllocatorFunctions } from "../heap/index.js";
-import { bytesFromBase64 } from "../internal/base64.js";
+import { EmbeddedWasm } from "../internal/embedded-wasm.js";
 import { SLOTS_WASM } from "./c-allocator-slots-wasm.js";
 
 interface Table {
   set(index: number, value: unknown): void;
-}
-
-interface WasmShape {
-  readonly Module: new (bytes: Uint8Array) => object;
-  readonly Instance: new (module: object, imports: object) => { readonly exports: unknown };
 }
 
 type SlotsExports = CAllocatorFunctions & {
@@ -19,7 +14,7 @@ type SlotsExports = CAllocatorFunctions & {
   readonly js_realloc: unknown;
 };
 
-let compiled: object | null | undefined;
+const slotsModule = new EmbeddedWasm(SLOTS_WASM);
 
 /**
  * C's malloc/free/calloc/realloc as WebAssembly functions that call through four table slots
@@ -39,16 +34,8 @@ export class CAllocatorSlots {
 
   /** Slots that start at `js`, or undefined where WebAssembly cannot compile them (then import `js` itself). */
   static create(js: CAllocatorFunctions): CAllocatorSlots | undefined {
-    const api = (globalThis as { WebAssembly?: WasmShape }).WebAssembly;
-    if (api === undefined) return undefined;
-    try {
-      compiled ??= new api.Module(bytesFromBase64(SLOTS_WASM));
-      const instance = new api.Instance(compiled, { js });
-      return new CAllocatorSlots(instance.exports as SlotsExports);
-    } catch {
-      compiled = null;
-      return undefined;
-    }
+    const exports = slotsModule.instantiate({ js }) as SlotsExports | undefined;
+    return exports === undefined ? undefined : new CAllocatorSlots(exports);
   }
 
   /** Points C's calls at `to` (WebAssembly functions, e.g. `Heap.wasmAllocator`'s), or back at the JavaScript ones. */

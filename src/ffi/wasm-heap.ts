@@ -265,7 +265,7 @@ function bindLinkedAllocator(b: Boundary, instance: WasmInstance, js: CAllocator
   const route = instance.exports.memkit_route;
   if (engine === undefined || typeof bind !== "function" || typeof route !== "function") return undefined;
   engine.bindLinked(bind as Parameters<typeof engine.bindLinked>[0]);
-  b.reroute = () => (route as (on: number) => void)(b.allocator === undefined && b.broken === undefined ? 1 : 0);
+  b.reroute = () => (route as (on: number) => void)(b.servesDirectly ? 1 : 0);
   b.reroute();
   return engine.cold;
 }
@@ -283,6 +283,6 @@ function instantiationFailed(error: unknown): ForeignModuleError {
 function routeThroughEngine(b: Boundary, slots: CAllocatorSlots, js: CAllocatorFunctions): void {
   const engine = b.heap.wasmAllocator(js, (error) => reportFromC(b, error));
   if (engine === undefined) return;
-  b.reroute = () => slots.route(b.allocator === undefined && b.broken === undefined ? engine : undefined);
+  b.reroute = () => slots.route(b.servesDirectly ? engine : undefined);
   b.reroute();
 }

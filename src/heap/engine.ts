@@ -1,4 +1,4 @@
-import { bytesFromBase64 } from "../internal/base64.js";
+import { EmbeddedWasm } from "../internal/embedded-wasm.js";
 import type { WasmMemory } from "./backing.js";
 import { ENGINE_WASM } from "./engine-wasm.js";
 
@@ -78,36 +78,11 @@ export interface WasmAllocator extends CAllocatorFunctions {
   ): void;
 }
 
-/** The cold path of tlsf-core.ts named by `kind` (it throws), run for a failed engine check. */
-export type ColdPath = (kind: number, a: number, b: number) => void;
-
-interface WasmShape {
-  readonly Module: new (bytes: Uint8Array) => object;
-  readonly Instance: new (module: object, imports: object) => { readonly exports: unknown };
-}
-
-let compiled: object | null | undefined;
-
-/**
- * The compiled engine, or undefined where WebAssembly is missing or refuses to compile it
- * synchronously (then the heap keeps its TypeScript hot paths: same results, slower).
- */
-function engineModule(): object | undefined {
-  if (compiled === undefined) {
-    compiled = null;
-    try {
-      const api = (globalThis as { WebAssembly?: WasmShape }).WebAssembly;
-      if (api !== undefined && typeof atob === "function") compiled = new api.Module(bytesFromBase64(ENGINE_WASM));
-    } catch {
-      // A content security policy without 'wasm-unsafe-eval', or a main-thread size limit.
-    }
-  }
-  return compiled ?? undefined;
-}
+const engineModule = new EmbeddedWasm(ENGINE_WASM);
 
 /** Whether the engine compiles in this runtime (then TLSF heaps over WebAssembly memory use it). */
 export function engineAvailable(): boolean {
-  return engineModule() !== undefined;
+  return engineModule.available;
 }
 
 /**
@@ -120,9 +95,6 @@ export function startEngine(
   cold: (kind: number, a: number, b: number, fromC: number) => void,
   fallback: () => CAllocatorFunctions | undefined,
 ): EngineExports | undefined {
-  const module = engineModule();
-  if (module === undefined) return undefined;
-  const api = (globalThis as unknown as { WebAssembly: WasmShape }).WebAssembly;
   // The C imports look the fallback up at each call: they run only off the fast path.
   const c = {
     malloc: (size: number) => fallback()?.malloc(size) ?? 0,
@@ -130,9 +102,5 @@ export function startEngine(
     calloc: (count: number, size: number) => fallback()?.calloc(count, size) ?? 0,
     realloc: (ptr: number, size: number) => fallback()?.realloc(ptr, size) ?? 0,
   };
-  try {
-    return new api.Instance(module, { env: { memory }, memkit: { cold }, c }).exports as EngineExports;
-  } catch {
-    return undefined;
-  }
+  return engineModule.instantiate({ env: { memory }, memkit: { cold }, c }) as EngineExports | undefined;
 }

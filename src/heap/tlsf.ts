@@ -54,7 +54,14 @@ export class TlsfHeap extends TlsfCore {
             () => this.cFallback,
           )
         : undefined;
-    this.engine?.bind(this.h, this.start, this.limit, this.secret, this.zeroAlloc ? 1 : 0, this.zeroFree ? 1 : 0);
+    if (this.engine !== undefined) this.bindEngine(this.engine.bind);
+  }
+
+  /** Binds an engine (this heap's own, or one compiled into a C module) to this heap. */
+  private bindEngine(
+    bind: (h: number, start: number, limit: number, secret: number, zeroAlloc: number, zeroFree: number) => void,
+  ): void {
+    bind(this.h, this.start, this.limit, this.secret, this.zeroAlloc ? 1 : 0, this.zeroFree ? 1 : 0);
   }
 
   protected override limitMoved(): void {
@@ -72,8 +79,7 @@ export class TlsfHeap extends TlsfCore {
       calloc: engine.c_calloc,
       realloc: engine.c_realloc,
       cold: (kind, a, b, fromC) => this.engineCold(kind, a, b, fromC),
-      bindLinked: (memkitBind) =>
-        memkitBind(this.h, this.start, this.limit, this.secret, this.zeroAlloc ? 1 : 0, this.zeroFree ? 1 : 0),
+      bindLinked: (memkitBind) => this.bindEngine(memkitBind),
     };
   }
 
