@@ -1,7 +1,7 @@
-import { readFileSync } from "node:fs";
 import { instantiateWithHeap } from "memkit/ffi";
 import { describe, expect, it } from "vitest";
 import { seededU32 } from "../../src/internal/random.js";
+import { type Ownership, ownershipWasm } from "../helpers/ownership-fixture.js";
 
 // Seeded fuzzing of the C boundary: random malloc/calloc/realloc/free calls made *from C*, with
 // sizes up to SIZE_MAX and bad frees mixed in. C must never see an exception (every failure is
@@ -9,14 +9,6 @@ import { seededU32 } from "../../src/internal/random.js";
 // and the instance must stay sound. MEMKIT_FUZZ_RUNS=100000 runs longer; MEMKIT_FUZZ_SEED=S runs
 // seeds S..S+9 instead of the regression seeds (add --testTimeout=0 for long runs).
 
-interface Ownership {
-  allocate(n: number): number;
-  allocate_zeroed(count: number, size: number): number;
-  resize(p: number, n: number): number;
-  release(p: number): void;
-}
-
-const wasm = readFileSync(new URL("../fixtures/wasm/ownership.wasm", import.meta.url));
 const RUNS = Number(process.env.MEMKIT_FUZZ_RUNS ?? 2000);
 const FIRST_SEED = process.env.MEMKIT_FUZZ_SEED;
 const SEEDS = FIRST_SEED ? Array.from({ length: 10 }, (_, i) => Number(FIRST_SEED) + i) : [1, 2, 3, 0xc0ffee];
@@ -27,7 +19,7 @@ const SIZES = [0, 1, 8, 24, 100, 4096, 70_000, 0x7fff_ffff, 0x8000_0000, 0xffff_
 async function fuzz(seed: number): Promise<void> {
   const next = seededU32(seed);
   const pick = <T>(list: readonly T[]): T => list[Math.floor(next() * list.length)] as T;
-  const { exports: c, heap } = await instantiateWithHeap<Ownership>(wasm, { maxBytes: 4 << 20 });
+  const { exports: c, heap } = await instantiateWithHeap<Ownership>(ownershipWasm, { maxBytes: 4 << 20 });
   const live = new Set<number>();
   const freed = new Set<number>();
   const caught = (fn: () => unknown): { value?: unknown; code?: string } => {

@@ -2,31 +2,19 @@ import { readFileSync } from "node:fs";
 import { Budget, FaultInjector, HeapAllocator, sweepAllocations } from "memkit/fallible";
 import { instantiateWithHeap, type WasmHeapOptions, writeCString } from "memkit/ffi";
 import { describe, expect, it } from "vitest";
+import { type Ownership, ownershipWasm } from "../helpers/ownership-fixture.js";
 
 // C's rules inside C (every failed allocation is NULL, a bad free lets C carry on) and memkit's
 // in JavaScript (the typed error is thrown when the call returns; the instance stays usable).
 
-const ownership = readFileSync(new URL("../fixtures/wasm/ownership.wasm", import.meta.url));
 const json = readFileSync(new URL("../fixtures/wasm/json.wasm", import.meta.url));
-
-interface Ownership {
-  allocate(n: number): number;
-  allocate_zeroed(count: number, size: number): number;
-  resize(p: number, n: number): number;
-  release(p: number): void;
-  take_string(s: number): number;
-  free_twice(): void;
-  double_free_in_big_frame(n: number): number;
-  trap_in_big_frame(n: number): number;
-  fill_until_null(size: number): number;
-}
 
 interface Json {
   json_roundtrip(src: number, len: number): number;
   json_last_error(): number;
 }
 
-const load = (options: WasmHeapOptions = {}) => instantiateWithHeap<Ownership>(ownership, options);
+const load = (options: WasmHeapOptions = {}) => instantiateWithHeap<Ownership>(ownershipWasm, options);
 const SIZE_MAX = 0xffff_ffff;
 /** What the C functions compute when they run to the end (see double_free_in_big_frame). */
 const frameSum = (n: number) => Array.from({ length: 16 }, (_, i) => (i * 4096 + 1) & 0xff).reduce((a, b) => a + b) + n;

@@ -3,23 +3,16 @@ import { FaultInjector, HeapAllocator } from "memkit/fallible";
 import { instantiateWithHeap } from "memkit/ffi";
 import { describe, expect, it } from "vitest";
 import { countJavaScriptCalls } from "../helpers/count-heap-calls.js";
+import { type Ownership, ownershipWasm } from "../helpers/ownership-fixture.js";
 
 // C's malloc/free/calloc/realloc go straight to the heap's WebAssembly engine (no JavaScript on
 // the way); JavaScript runs only for what the engine hands back, with C's rules.
 
-const ownership = readFileSync(new URL("../fixtures/wasm/ownership.wasm", import.meta.url));
 const oddMalloc = readFileSync(new URL("../fixtures/wasm/odd-malloc.wasm", import.meta.url));
-
-interface Ownership {
-  allocate(n: number): number;
-  allocate_zeroed(count: number, size: number): number;
-  resize(p: number, n: number): number;
-  release(p: number): void;
-}
 
 describe("C's allocations run in the heap's WebAssembly engine", () => {
   it("malloc, calloc, realloc and free from C call no JavaScript, and leave a heap that checks out", async () => {
-    const { exports: c, heap } = await instantiateWithHeap<Ownership>(ownership);
+    const { exports: c, heap } = await instantiateWithHeap<Ownership>(ownershipWasm);
     const js = countJavaScriptCalls(heap);
     const blocks: number[] = [];
     for (let i = 0; i < 200; i++) blocks.push(c.allocate(1 + ((i * 37) % 300)));
@@ -32,7 +25,7 @@ describe("C's allocations run in the heap's WebAssembly engine", () => {
   });
 
   it("growth goes through JavaScript, and the engine then serves the grown heap", async () => {
-    const { exports: c, heap, memory } = await instantiateWithHeap<Ownership>(ownership);
+    const { exports: c, heap, memory } = await instantiateWithHeap<Ownership>(ownershipWasm);
     const js = countJavaScriptCalls(heap);
     const before = memory.buffer.byteLength;
     const big = c.allocate(4 << 20);
@@ -46,7 +39,7 @@ describe("C's allocations run in the heap's WebAssembly engine", () => {
   });
 
   it("an allocator layer (useAllocator) takes C's calls back to JavaScript, and undefined returns them to the engine", async () => {
-    const mod = await instantiateWithHeap<Ownership>(ownership);
+    const mod = await instantiateWithHeap<Ownership>(ownershipWasm);
     const faults = new FaultInjector(new HeapAllocator(mod.heap), { nth: 2, times: 1 });
     mod.useAllocator(faults);
     expect(mod.exports.allocate(16)).not.toBe(0);
@@ -58,7 +51,7 @@ describe("C's allocations run in the heap's WebAssembly engine", () => {
   });
 
   it("a corrupt heap found by the engine during a call from C is recorded; C carries on; thrown on return", async () => {
-    const { exports: c, heap } = await instantiateWithHeap<Ownership>(ownership);
+    const { exports: c, heap } = await instantiateWithHeap<Ownership>(ownershipWasm);
     const left = c.allocate(32);
     const right = c.allocate(32);
     // A stray write into the right neighbour's header: freeing `left` must check it, and refuse.
@@ -74,7 +67,7 @@ describe("C's allocations run in the heap's WebAssembly engine", () => {
   });
 
   it('under onCError: "trap" the engine\'s error is thrown at once', async () => {
-    const { exports: c, heap } = await instantiateWithHeap<Ownership>(ownership, { onCError: "trap" });
+    const { exports: c, heap } = await instantiateWithHeap<Ownership>(ownershipWasm, { onCError: "trap" });
     const left = c.allocate(32);
     const right = c.allocate(32);
     new DataView(heap.u8.buffer).setInt32(right - 4, 0x1234567, true);

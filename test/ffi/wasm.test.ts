@@ -1,22 +1,11 @@
-import { readFileSync } from "node:fs";
 import { instantiateWithHeap, Owned, readCString, takeCString, writeCString } from "memkit/ffi";
 import { describe, expect, it } from "vitest";
-
-const wasm = readFileSync(new URL("../fixtures/wasm/ownership.wasm", import.meta.url));
+import { type Ownership, ownershipWasm } from "../helpers/ownership-fixture.js";
 
 /** The C functions of test/fixtures/wasm/ownership.c. */
-interface Ownership {
-  take_string(s: number): number;
-  make_greeting(name: number): number;
-  echo(s: number): number;
-  build_list(n: number): number;
-  free_twice(): void;
-  free_inside(): void;
-  allocate(n: number): number;
-}
 
 async function load(options = {}) {
-  const mod = await instantiateWithHeap<Ownership>(wasm, options);
+  const mod = await instantiateWithHeap<Ownership>(ownershipWasm, options);
   return { ...mod, e: mod.exports };
 }
 
